@@ -1,0 +1,607 @@
+"""The shared estimator base: the only module of the package that imports skorch.
+
+The estimators compose a private skorch net (``net_``); they do not inherit from one.
+This module validates input, resolves the device and dtype, seeds training without
+touching the global RNG, feeds the network through a fast index-slicing data path,
+trains with skorch's loop and callbacks (early stopping, epoch log, progress bar) and
+computes predictions in large ``no_grad`` chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.helper import predefined_split
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from tqdm.auto import tqdm
+
+from .networks import ACTIVATIONS, MLP, set_output_bias
+
+__all__ = [
+    "BaseNeuralEstimator",
+    "BaseNeuralClassifier",
+    "fill_shared_doc",
+    "fit_atomically",
+    "resolve_device",
+]
+
+
+# ----------------------------------------------------------------------------------
+# Fast data path: tensors prepared once per fit, batches are index slices of them.
+# ----------------------------------------------------------------------------------
+class _TensorData(torch.utils.data.Dataset):
+    """Inputs, targets and sample weights held as tensors (usually on the device)."""
+
+    def __init__(self, X, y, w):
+        self.X, self.y, self.w = X, y, w
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        return self.X[i], (self.y[i], self.w[i])
+
+
+class _SliceLoader:
+    """Iterator over mini-batches that are slices of the dataset's tensors.
+
+    No per-sample collation: a batch is a view (``shuffle=False``) or one
+    ``index_select`` per tensor. Shuffling uses its own seeded generator, so the global
+    RNG is never touched, and is skipped when one batch holds all samples. Data kept
+    on the host while training on an accelerator is copied once per batch.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, seed=0, device=None):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.device = device
+        self.generator = torch.Generator().manual_seed(int(seed)) if shuffle else None
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _move(self, t):
+        if self.device is None or t.device == torch.device(self.device):
+            return t
+        return t.to(self.device, non_blocking=True)
+
+    def __iter__(self):
+        ds = self.dataset
+        n, bs = len(ds), self.batch_size
+        perm = None
+        if self.shuffle and n > bs:
+            perm = torch.randperm(n, generator=self.generator).to(ds.X.device)
+        for start in range(0, n, bs):
+            if perm is None:
+                sl = slice(start, start + bs)
+                Xb, yb, wb = ds.X[sl], ds.y[sl], ds.w[sl]
+            else:
+                idx = perm[start : start + bs]
+                Xb, yb, wb = ds.X[idx], ds.y[idx], ds.w[idx]
+            yield self._move(Xb), (self._move(yb), self._move(wb))
+
+
+class _Net(NeuralNet):
+    """skorch net whose criterion returns per-sample losses, averaged with weights."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y, w = y_true
+        per_sample = self.criterion_(y_pred, y)
+        return (per_sample * w.to(per_sample.dtype)).mean()
+
+
+class _StopTraining(Exception):
+    """Raised by our early-stopping callback (skorch uses KeyboardInterrupt)."""
+
+
+class _EarlyStopping(EarlyStopping):
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            raise _StopTraining from None
+
+
+class _FiniteLossGuard(Callback):
+    """Stops training with a clear error as soon as a batch loss is NaN or infinite."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if loss is not None:
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                phase = "training" if training else "validation"
+                raise ValueError(
+                    f"The {phase} loss became non-finite ({value}) in epoch "
+                    f"{len(net.history)}. Lower `learning_rate_init`, scale the input "
+                    "features, or check the data for extreme values."
+                )
+
+
+class _EpochBar(Callback):
+    """A tqdm progress bar over epochs with the current losses (``verbose=1``)."""
+
+    def __init__(self, total, desc):
+        self.total, self.desc = total, desc
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=self.total, desc=self.desc, unit="epoch", leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix(
+            {k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row}, refresh=False
+        )
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        bar = self.__dict__.pop("bar_", None)
+        if bar is not None:
+            bar.close()
+
+
+def _silent(*args, **kwargs):
+    """A picklable no-op sink for skorch callbacks' messages."""
+
+
+def resolve_device(device):
+    """Turn ``"auto"`` into ``"cuda"`` when a GPU is available, else ``"cpu"``.
+
+    Raises
+    ------
+    ValueError
+        If the device string is not understood by PyTorch or names an unavailable
+        CUDA device.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available; use "
+            "device='auto' or device='cpu'."
+        )
+    return str(dev)
+
+
+_SHARED_CONSTRAINTS = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "module": [None, callable],
+    "device": [str],
+    "dtype": [StrOptions({"auto", "float32", "float64"})],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+_SHARED_PARAMS_DOC = """
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Widths of the hidden layers of the default MLP (as in ``MLPClassifier``).
+    activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
+        Hidden-layer non-linearity.
+    dropout : float in [0, 1), default=0.0
+        Dropout probability after each hidden layer.
+    learning_rate_init : float, default=1e-3
+        Learning rate of the AdamW optimiser.
+    weight_decay : float, default=0.1
+        Decoupled weight decay of AdamW (a regulariser that matters on long-tailed
+        data, where the tail classes are easy to memorise).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. When the batch holds
+        every sample, training is full-batch and deterministic in sample order.
+    max_iter : int, default=400
+        Maximum number of epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), stop when the validation loss stops improving and restore the
+        best weights. When False, training stops when the training loss has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+    tol : float, default=1e-4
+        Minimum absolute improvement of the monitored loss.
+    module : callable or None, default=None
+        Your own network: called as ``module(n_features, n_outputs)`` and returning a
+        ``torch.nn.Module`` that maps a ``(batch, n_features)`` tensor to
+        ``(batch, n_outputs)`` scores. ``None`` builds the MLP described above.
+    device : str, default="auto"
+        Torch device to train and predict on; ``"auto"`` picks CUDA when available.
+        The device used is stored in ``device_``.
+    dtype : {"auto", "float32", "float64"}, default="auto"
+        Precision of the network. ``"auto"`` uses the input's float dtype on CPU
+        (float64 for float64 or integer input, as scikit-learn's MLP does) and
+        float32 on CUDA. float64 makes results exactly reproducible across batchings
+        (sample-weight and subset invariance hold to ~1e-12); float32 is about twice
+        as fast on CPU and the only sensible choice on a GPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation split.
+        Fitting never changes the global torch RNG.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs, 2 adds skorch's epoch table
+        and a per-batch progress bar.
+"""
+
+
+def fill_shared_doc(cls):
+    """Class decorator: replace the ``%(shared_params)s`` line of the docstring."""
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("    %(shared_params)s", _SHARED_PARAMS_DOC.strip("\n"))
+    return cls
+
+
+class BaseNeuralEstimator(BaseEstimator):
+    """Shared machinery of the package's estimators (not for direct use).
+
+    Subclasses validate their targets, choose a criterion returning per-sample
+    losses (``reduction="none"``) and a decision rule, and call :meth:`_fit_network`
+    and :meth:`_forward`.
+    """
+
+    _parameter_constraints: dict = dict(_SHARED_CONSTRAINTS)
+
+    # ------------------------------------------------------------------ helpers
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a CUDA-trained net to the CPU when CUDA is missing on load.
+        if "net_" in self.__dict__:
+            self.device_ = str(self.net_.device)
+
+    def _resolve_dtype(self, X_dtype, device):
+        if self.dtype != "auto":
+            return getattr(torch, self.dtype)
+        if torch.device(device).type != "cpu":
+            return torch.float32
+        return torch.float32 if X_dtype == np.float32 else torch.float64
+
+    def _build_module(self, n_features, n_outputs):
+        if self.module is not None:
+            module = self.module(n_features, n_outputs)
+            if not isinstance(module, torch.nn.Module):
+                raise TypeError(
+                    "`module` must return a torch.nn.Module when called as "
+                    f"module(n_features, n_outputs); got {type(module).__name__}."
+                )
+            return module
+        return MLP(
+            n_features,
+            n_outputs,
+            hidden_layer_sizes=tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+
+    def _make_callbacks(self, has_valid):
+        monitor = "valid_loss" if has_valid else "train_loss"
+        callbacks = [
+            ("finite_loss", _FiniteLossGuard()),
+            (
+                "stopping",
+                _EarlyStopping(
+                    monitor=monitor,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=has_valid,
+                    sink=_silent,
+                ),
+            ),
+        ]
+        if self.verbose == 1:
+            callbacks.append(("epoch_bar", _EpochBar(self.max_iter, type(self).__name__)))
+        elif self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _fit_network(self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None):
+        """Train the network and return ``(net, attrs)``; sets no attribute itself.
+
+        ``targets`` is a NumPy array (class indices or a float matrix),
+        ``sample_weight`` a non-negative float array, ``criterion`` a module returning
+        per-sample losses. ``output_bias`` (tensor) initialises the output layer.
+        """
+        device = resolve_device(self.device)
+        dtype = self._resolve_dtype(X.dtype, device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        n_samples = X.shape[0]
+
+        # Validation split for early stopping (stratified when possible).
+        idx_train = np.arange(n_samples)
+        idx_valid = None
+        if self.early_stopping:
+            try:
+                idx_train, idx_valid = train_test_split(
+                    idx_train, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+                )
+            except ValueError:
+                idx_train, idx_valid = train_test_split(
+                    idx_train, test_size=self.validation_fraction, random_state=seed
+                )
+            if len(idx_train) == 0 or len(idx_valid) == 0:
+                raise ValueError(
+                    f"early_stopping=True needs more samples: validation_fraction="
+                    f"{self.validation_fraction} of {n_samples} samples leaves an empty split."
+                )
+
+        batch_size = min(200, n_samples) if self.batch_size == "auto" else int(self.batch_size)
+        target_dtype = torch.long if targets.dtype.kind in "iu" else dtype
+        storage = self._storage_device(X, device, dtype)
+
+        def tensors(idx):
+            w = np.asarray(sample_weight[idx], dtype=np.float64)
+            mean_w = w.mean()
+            if not mean_w > 0:
+                raise ValueError("The sample weights of the training samples sum to zero.")
+            Xt = torch.as_tensor(np.ascontiguousarray(X[idx])).to(device=storage, dtype=dtype)
+            yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(device=storage, dtype=target_dtype)
+            wt = torch.as_tensor(w / mean_w).to(device=storage, dtype=dtype)
+            return _TensorData(Xt, yt, wt)
+
+        train_ds = tensors(idx_train)
+        valid_ds = tensors(idx_valid) if idx_valid is not None else None
+        loader_device = device if storage != device else None
+
+        cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.random.default_generator.manual_seed(seed)
+            if cuda_devices:
+                with torch.cuda.device(cuda_devices[0]):
+                    torch.cuda.manual_seed(seed)
+            module = self._build_module(X.shape[1], n_outputs).to(dtype=dtype)
+            if output_bias is not None:
+                set_output_bias(module, output_bias)
+            net = _Net(
+                module=module,
+                criterion=criterion,
+                optimizer=torch.optim.AdamW,
+                lr=self.learning_rate_init,
+                optimizer__weight_decay=self.weight_decay,
+                max_epochs=self.max_iter,
+                batch_size=batch_size,
+                iterator_train=_SliceLoader,
+                iterator_train__shuffle=True,
+                iterator_train__seed=seed,
+                iterator_train__device=loader_device,
+                iterator_valid=_SliceLoader,
+                iterator_valid__batch_size=max(batch_size, 4096),
+                iterator_valid__device=loader_device,
+                train_split=predefined_split(valid_ds) if valid_ds is not None else None,
+                callbacks=self._make_callbacks(valid_ds is not None),
+                device=device,
+                verbose=int(bool(self.verbose and self.verbose >= 2)),
+            )
+            net.initialize()
+            stopped = False
+            net.notify("on_train_begin", X=train_ds, y=None)
+            try:
+                net.fit_loop(train_ds, None)
+            except _StopTraining:
+                stopped = True
+            finally:
+                net.notify("on_train_end", X=train_ds, y=None)
+        net.module_.eval()
+        net.train_split = None  # do not keep (and pickle) the validation data
+
+        history = net.history
+        n_iter = len(history)
+        attrs = {
+            "net_": net,
+            "device_": device,
+            "n_iter_": n_iter,
+            "loss_curve_": [float(v) for v in history[:, "train_loss"]],
+        }
+        if valid_ds is not None:
+            attrs["validation_loss_curve_"] = [float(v) for v in history[:, "valid_loss"]]
+            attrs["best_validation_loss_"] = float(min(attrs["validation_loss_curve_"]))
+        if not stopped and n_iter == self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__}: the maximum number of epochs (max_iter="
+                f"{self.max_iter}) was reached and the optimisation has not converged yet.",
+                ConvergenceWarning,
+            )
+        return attrs
+
+    @staticmethod
+    def _storage_device(X, device, dtype):
+        """Keep training data on the device unless it would take over half its free memory."""
+        if not device.startswith("cuda"):
+            return device
+        nbytes = X.size * torch.empty((), dtype=dtype).element_size()
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return device if nbytes < 0.5 * free else "cpu"
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    def _forward(self, X):
+        """Raw network outputs for validated ``X`` as float64 NumPy, in no-grad chunks."""
+        net = self.net_
+        module = net.module_
+        module.eval()
+        param = next(module.parameters())
+        device, dtype = param.device, param.dtype
+        widths = [
+            max(m.in_features, m.out_features) for m in module.modules() if isinstance(m, torch.nn.Linear)
+        ]
+        width = max(widths) if widths else 1024
+        chunk = int(np.clip((1 << 23) // max(width, 1), 1024, 1 << 16))
+        n = X.shape[0]
+        out = None
+        with torch.inference_mode():
+            for start in range(0, n, chunk):
+                Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
+                scores = module(Xc)
+                if out is None:
+                    out = np.empty((n,) + tuple(scores.shape[1:]), dtype=np.float64)
+                out[start : start + chunk] = scores.to("cpu", torch.float64).numpy()
+        if out is None:  # n == 0 is rejected by validation; keep a defined result
+            out = np.empty((0, 0), dtype=np.float64)
+        return out
+
+
+class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
+    """Single-label classifier base: labels, class weights, the class prior.
+
+    Subclasses implement ``_make_criterion(class_prior)`` (a module returning
+    per-sample losses from logits and class indices), optionally
+    ``_output_bias(class_prior)``, and ``_decision_scores_from_logits(logits)``:
+    the per-class scores whose argmax is ``predict`` and whose softmax is
+    ``predict_proba``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
+
+    def _output_bias(self, class_prior):
+        return None
+
+    def _decision_scores_from_logits(self, logits):
+        return logits
+
+    def _prepare_fit(self, X, y, sample_weight):
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
+                f"got only one class: {classes[0]!r}."
+            )
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            sw_train = sw * cw[y_enc]
+        else:
+            sw_train = sw
+        mass = np.bincount(y_enc, weights=sw, minlength=classes.shape[0])
+        if np.count_nonzero(mass > 0) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes with positive "
+                "sample_weight; after weighting only one class is left."
+            )
+        return X, y_enc, classes, sw_train, mass
+
+    def _fit_classifier(self, X, y, sample_weight, class_prior):
+        """Fit given validated data; returns the attributes to set."""
+        criterion = self._make_criterion(class_prior)
+        bias = self._output_bias(class_prior)
+        return self._fit_network(
+            X, y, sample_weight, len(class_prior), criterion, output_bias=bias, stratify=y
+        )
+
+    # ------------------------------------------------------------- prediction
+    def _decision_scores(self, X):
+        X = self._validate_X_predict(X)
+        return self._decision_scores_from_logits(self._forward(X))
+
+    def decision_function(self, X):
+        """Decision scores; ``predict`` is their argmax.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes (score of ``classes_[1]``
+        minus that of ``classes_[0]``), else (n_samples, n_classes)
+        """
+        scores = self._decision_scores(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        scores = self._decision_scores(X)
+        return scores - _logsumexp(scores)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the decision scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """Predicted labels, ``classes_[argmax(decision scores)]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        scores = self._decision_scores(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _logsumexp(a):
+    m = a.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))
+
+
+def fit_atomically(estimator, fit_fn):
+    """Run ``fit_fn()`` (which returns attributes); on any failure, restore the state.
+
+    Guarantees that a failed or interrupted fit leaves the estimator unfitted or with
+    its previous fit intact, never half-fitted.
+    """
+    state = estimator.__dict__.copy()
+    try:
+        attrs = fit_fn()
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(state)
+        raise
+    for key in [k for k in estimator.__dict__ if k.endswith("_") and not k.startswith("_") and k not in attrs]:
+        if key not in ("n_features_in_", "feature_names_in_"):
+            del estimator.__dict__[key]
+    estimator.__dict__.update(attrs)
+    return estimator

@@ -1,0 +1,5 @@
+"""Offline data: long-tailed versions of any data set and of scikit-learn's bundled data."""
+
+from ._long_tail import load_long_tailed, long_tail_counts, make_long_tailed
+
+__all__ = ["load_long_tailed", "long_tail_counts", "make_long_tailed"]
