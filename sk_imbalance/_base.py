@@ -449,8 +449,12 @@ class BaseNeuralEstimator(BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
-    def _forward(self, X):
-        """Raw network outputs for validated ``X`` as float64 NumPy, in no-grad chunks."""
+    def _forward(self, X, call=None):
+        """Raw network outputs for validated ``X`` as float64 NumPy, in no-grad chunks.
+
+        ``call(module, X_chunk)`` replaces ``module(X_chunk)`` when given (e.g. to
+        return an encoder's embeddings instead of the training head's scores).
+        """
         net = self.net_
         module = net.module_
         module.eval()
@@ -466,7 +470,7 @@ class BaseNeuralEstimator(BaseEstimator):
         with torch.inference_mode():
             for start in range(0, n, chunk):
                 Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
-                scores = module(Xc)
+                scores = module(Xc) if call is None else call(module, Xc)
                 if out is None:
                     out = np.empty((n,) + tuple(scores.shape[1:]), dtype=np.float64)
                 out[start : start + chunk] = scores.to("cpu", torch.float64).numpy()
