@@ -15,9 +15,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
-from skorch.helper import predefined_split
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -26,6 +23,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .networks import ACTIVATIONS, MLP, set_output_bias
@@ -328,7 +328,9 @@ class BaseNeuralEstimator(BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
-    def _fit_network(self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None):
+    def _fit_network(
+        self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None
+    ):
         """Train the network and return ``(net, attrs)``; sets no attribute itself.
 
         ``targets`` is a NumPy array (class indices or a float matrix),
@@ -346,7 +348,10 @@ class BaseNeuralEstimator(BaseEstimator):
         if self.early_stopping:
             try:
                 idx_train, idx_valid = train_test_split(
-                    idx_train, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+                    idx_train,
+                    test_size=self.validation_fraction,
+                    random_state=seed,
+                    stratify=stratify,
                 )
             except ValueError:
                 idx_train, idx_valid = train_test_split(
@@ -368,7 +373,9 @@ class BaseNeuralEstimator(BaseEstimator):
             if not mean_w > 0:
                 raise ValueError("The sample weights of the training samples sum to zero.")
             Xt = torch.as_tensor(np.ascontiguousarray(X[idx])).to(device=storage, dtype=dtype)
-            yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(device=storage, dtype=target_dtype)
+            yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(
+                device=storage, dtype=target_dtype
+            )
             wt = torch.as_tensor(w / mean_w).to(device=storage, dtype=dtype)
             return _TensorData(Xt, yt, wt)
 
@@ -433,6 +440,7 @@ class BaseNeuralEstimator(BaseEstimator):
                 f"{type(self).__name__}: the maximum number of epochs (max_iter="
                 f"{self.max_iter}) was reached and the optimisation has not converged yet.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return attrs
 
@@ -461,13 +469,17 @@ class BaseNeuralEstimator(BaseEstimator):
         param = next(module.parameters())
         device, dtype = param.device, param.dtype
         widths = [
-            max(m.in_features, m.out_features) for m in module.modules() if isinstance(m, torch.nn.Linear)
+            max(m.in_features, m.out_features)
+            for m in module.modules()
+            if isinstance(m, torch.nn.Linear)
         ]
         width = max(widths) if widths else 1024
         chunk = int(np.clip((1 << 23) // max(width, 1), 1024, 1 << 16))
         n = X.shape[0]
         out = None
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            # Read-only inputs (memmaps) are only read from: torch's warning does not apply.
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             for start in range(0, n, chunk):
                 Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
                 scores = module(Xc) if call is None else call(module, Xc)
@@ -604,7 +616,11 @@ def fit_atomically(estimator, fit_fn):
         estimator.__dict__.clear()
         estimator.__dict__.update(state)
         raise
-    for key in [k for k in estimator.__dict__ if k.endswith("_") and not k.startswith("_") and k not in attrs]:
+    for key in [
+        k
+        for k in estimator.__dict__
+        if k.endswith("_") and not k.startswith("_") and k not in attrs
+    ]:
         if key not in ("n_features_in_", "feature_names_in_"):
             del estimator.__dict__[key]
     estimator.__dict__.update(attrs)
