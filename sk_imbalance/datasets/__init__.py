@@ -1,5 +1,14 @@
-"""Offline data: long-tailed versions of any data set and of scikit-learn's bundled data."""
+"""Offline data: long-tailed versions of any data set and of scikit-learn's bundled data,
+an imbalanced multi-label generator and a CSV loader. Nothing is downloaded."""
 
+from ._csv import load_csv
 from ._long_tail import load_long_tailed, long_tail_counts, make_long_tailed
+from ._multilabel import make_imbalanced_multilabel
 
-__all__ = ["load_long_tailed", "long_tail_counts", "make_long_tailed"]
+__all__ = [
+    "load_csv",
+    "load_long_tailed",
+    "long_tail_counts",
+    "make_imbalanced_multilabel",
+    "make_long_tailed",
+]
