@@ -457,14 +457,16 @@ class BaseNeuralEstimator(BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
-    def _forward(self, X, call=None):
-        """Raw network outputs for validated ``X`` as float64 NumPy, in no-grad chunks.
+    def _forward(self, X, call=None, post=None):
+        """Network outputs for validated ``X`` as NumPy, computed in no-grad chunks.
 
         ``call(module, X_chunk)`` replaces ``module(X_chunk)`` when given (e.g. to
         return an encoder's embeddings instead of the training head's scores).
+        ``post(chunk)`` maps each chunk's float64 NumPy outputs to the final result
+        (a decision rule, a softmax, an argmax), so that no full-size intermediate is
+        ever held: peak memory is the result plus one chunk.
         """
-        net = self.net_
-        module = net.module_
+        module = self.net_.module_
         module.eval()
         param = next(module.parameters())
         device, dtype = param.device, param.dtype
@@ -474,7 +476,7 @@ class BaseNeuralEstimator(BaseEstimator):
             if isinstance(m, torch.nn.Linear)
         ]
         width = max(widths) if widths else 1024
-        chunk = int(np.clip((1 << 23) // max(width, 1), 1024, 1 << 16))
+        chunk = int(np.clip((1 << 21) // max(width, 1), 512, 1 << 14))
         n = X.shape[0]
         out = None
         with torch.inference_mode(), warnings.catch_warnings():
@@ -483,11 +485,12 @@ class BaseNeuralEstimator(BaseEstimator):
             for start in range(0, n, chunk):
                 Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
                 scores = module(Xc) if call is None else call(module, Xc)
+                scores = scores.to("cpu", torch.float64).numpy()
+                if post is not None:
+                    scores = post(scores)
                 if out is None:
-                    out = np.empty((n,) + tuple(scores.shape[1:]), dtype=np.float64)
-                out[start : start + chunk] = scores.to("cpu", torch.float64).numpy()
-        if out is None:  # n == 0 is rejected by validation; keep a defined result
-            out = np.empty((0, 0), dtype=np.float64)
+                    out = np.empty((n,) + scores.shape[1:], dtype=scores.dtype)
+                out[start : start + chunk] = scores
         return out
 
 
@@ -544,9 +547,10 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         )
 
     # ------------------------------------------------------------- prediction
-    def _decision_scores(self, X):
+    def _decision_scores(self, X, post=None):
         X = self._validate_X_predict(X)
-        return self._decision_scores_from_logits(self._forward(X))
+        rule = self._decision_scores_from_logits
+        return self._forward(X, post=rule if post is None else lambda z: post(rule(z)))
 
     def decision_function(self, X):
         """Decision scores; ``predict`` is their argmax.
@@ -560,15 +564,15 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         ndarray of shape (n_samples,) for two classes (score of ``classes_[1]``
         minus that of ``classes_[0]``), else (n_samples, n_classes)
         """
-        scores = self._decision_scores(X)
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
+
+        def binary(scores):
+            return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
+
+        return self._decision_scores(X, post=binary)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
-        scores = self._decision_scores(X)
-        return scores - _logsumexp(scores)
+        return self._decision_scores(X, post=_log_softmax)
 
     def predict_proba(self, X):
         """Class probabilities: the softmax of the decision scores.
@@ -581,7 +585,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return np.exp(self.predict_log_proba(X))
+        return self._decision_scores(X, post=_softmax)
 
     def predict(self, X):
         """Predicted labels, ``classes_[argmax(decision scores)]``.
@@ -594,13 +598,23 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        scores = self._decision_scores(X)
-        return self.classes_[np.argmax(scores, axis=1)]
+        idx = self._decision_scores(X, post=lambda s: np.argmax(s, axis=1))
+        return self.classes_[idx]
 
 
-def _logsumexp(a):
-    m = a.max(axis=1, keepdims=True)
-    return m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))
+def _log_softmax(a):
+    """Row-wise log-softmax, in place on a fresh array."""
+    a -= a.max(axis=1, keepdims=True)
+    a -= np.log(np.exp(a).sum(axis=1, keepdims=True))
+    return a
+
+
+def _softmax(a):
+    """Row-wise softmax, in place on a fresh array."""
+    a -= a.max(axis=1, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=1, keepdims=True)
+    return a
 
 
 def fit_atomically(estimator, fit_fn):
