@@ -336,9 +336,7 @@ class BaseNeuralEstimator(BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
-    def _fit_network(
-        self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None
-    ):
+    def _fit_network(self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None):
         """Train the network and return ``(net, attrs)``; sets no attribute itself.
 
         ``targets`` is a NumPy array (class indices or a float matrix),
@@ -356,10 +354,7 @@ class BaseNeuralEstimator(BaseEstimator):
         if self.early_stopping:
             try:
                 idx_train, idx_valid = train_test_split(
-                    idx_train,
-                    test_size=self.validation_fraction,
-                    random_state=seed,
-                    stratify=stratify,
+                    idx_train, test_size=self.validation_fraction, random_state=seed, stratify=stratify
                 )
             except ValueError:
                 idx_train, idx_valid = train_test_split(
@@ -381,9 +376,7 @@ class BaseNeuralEstimator(BaseEstimator):
             if not mean_w > 0:
                 raise ValueError("The sample weights of the training samples sum to zero.")
             Xt = torch.as_tensor(np.ascontiguousarray(X[idx])).to(device=storage, dtype=dtype)
-            yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(
-                device=storage, dtype=target_dtype
-            )
+            yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(device=storage, dtype=target_dtype)
             wt = torch.as_tensor(w / mean_w).to(device=storage, dtype=dtype)
             return _TensorData(Xt, yt, wt)
 
@@ -476,9 +469,7 @@ class BaseNeuralEstimator(BaseEstimator):
         param = next(module.parameters())
         device, dtype = param.device, param.dtype
         widths = [
-            max(m.in_features, m.out_features)
-            for m in module.modules()
-            if isinstance(m, torch.nn.Linear)
+            max(m.in_features, m.out_features) for m in module.modules() if isinstance(m, torch.nn.Linear)
         ]
         width = max(widths) if widths else 1024
         chunk = int(np.clip((1 << 23) // max(width, 1), 1024, 1 << 16))
@@ -621,11 +612,7 @@ def fit_atomically(estimator, fit_fn):
         estimator.__dict__.clear()
         estimator.__dict__.update(state)
         raise
-    for key in [
-        k
-        for k in estimator.__dict__
-        if k.endswith("_") and not k.startswith("_") and k not in attrs
-    ]:
+    for key in [k for k in estimator.__dict__ if k.endswith("_") and not k.startswith("_") and k not in attrs]:
         if key not in ("n_features_in_", "feature_names_in_"):
             del estimator.__dict__[key]
     estimator.__dict__.update(attrs)

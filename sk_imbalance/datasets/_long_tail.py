@@ -62,9 +62,7 @@ def long_tail_counts(n_max, n_classes, imbalance_ratio, profile="exponential", s
     },
     prefer_skip_nested_validation=True,
 )
-def make_long_tailed(
-    X, y, imbalance_ratio=100, profile="exponential", class_order=None, random_state=None
-):
+def make_long_tailed(X, y, imbalance_ratio=100, profile="exponential", class_order=None, random_state=None):
     """Thin the classes of a data set to a long-tailed profile.
 
     The most frequent position in ``class_order`` keeps as many samples as the
@@ -128,9 +126,7 @@ def make_long_tailed(
     },
     prefer_skip_nested_validation=True,
 )
-def load_long_tailed(
-    name="digits", imbalance_ratio=100, profile="exponential", test_size=0.5, random_state=0
-):
+def load_long_tailed(name="digits", imbalance_ratio=100, profile="exponential", test_size=0.5, random_state=0):
     """A long-tailed training split and a balanced test split of bundled data.
 
     The data set is split stratified into train and test; only the training split is
@@ -173,10 +169,5 @@ def load_long_tailed(
     )
     counts = np.bincount(y_train, minlength=len(np.unique(y)))
     return Bunch(
-        X_train=X_train,
-        X_test=X_test,
-        y_train=y_train,
-        y_test=y_test,
-        class_counts=counts,
-        name=name,
+        X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test, class_counts=counts, name=name
     )
