@@ -519,7 +519,16 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            if isinstance(self.class_weight, str):  # "balanced"
+                # From the sample-weighted counts (integer weights act as repeats); a
+                # class whose samples all weigh zero gets weight 0 instead of 0 * inf.
+                present = np.bincount(y_enc, weights=sw, minlength=classes.shape[0]) > 0
+                cw = np.zeros(classes.shape[0])
+                cw[present] = compute_class_weight(
+                    "balanced", classes=classes[present], y=y[sw > 0], sample_weight=sw[sw > 0]
+                )
+            else:
+                cw = compute_class_weight(self.class_weight, classes=classes, y=y)
             sw_train = sw * cw[y_enc]
         else:
             sw_train = sw

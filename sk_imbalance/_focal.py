@@ -35,7 +35,9 @@ class FocalClassifier(BaseNeuralClassifier):
     - ``"ghm"`` (GHM-C, Li et al. 2019): :math:`-\alpha_y w_i \log p_y` with
       :math:`w_i` inversely proportional to the density of the gradient norm
       :math:`g = 1 - p_y` over ``bins`` bins (moving average with ``momentum``),
-      normalised to average 1 on each batch.
+      normalised to average 1 on each batch. As these weights move while the
+      network learns, ``loss_curve_`` and the stopping rule track the
+      (:math:`\alpha`-weighted) cross-entropy; the gradient is GHM-C's.
     - ``"cross_entropy"``: :math:`-\alpha_y \log p_y`, the baseline.
 
     ``label_smoothing`` :math:`\varepsilon` replaces the one-hot target by
@@ -60,7 +62,10 @@ class FocalClassifier(BaseNeuralClassifier):
         positive class is tuned to detection, not to classification). A float is the
         weight of the positive class ``classes_[1]`` with :math:`1 - \alpha` for
         ``classes_[0]`` (binary only). An array gives one non-negative weight per class
-        in the order of ``classes_``. ``None`` weights all classes equally.
+        in the order of ``classes_``. ``None`` weights all classes equally. GHM-C
+        already up-weights the rare, hard examples; combined with ``"balanced"`` it
+        can over-correct (predict the rare class everywhere), so try ``alpha=None``
+        with ``loss="ghm"``.
     margin : float in (0, 1), default=0.7
         Margin :math:`m` of ``loss="truncated"`` (0.6 to 0.8 is the usual range).
     sharpness : float > 0 or None, default=None
@@ -266,7 +271,7 @@ class FocalClassifier(BaseNeuralClassifier):
         if self.loss == "truncated":
             return TruncatedLoss(self.margin, self.sharpness, alpha, reduction="none")
         if self.loss == "ghm":
-            return GHMCLoss(self.bins, self.momentum, alpha, reduction="none")
+            return _ReportCrossEntropy(GHMCLoss(self.bins, self.momentum, alpha, reduction="none"))
         return LabelSmoothingLoss(self.label_smoothing, alpha, reduction="none")
 
     def predict_proba(self, X):
@@ -280,8 +285,8 @@ class FocalClassifier(BaseNeuralClassifier):
         logits to undo this. ``gamma > 0`` additionally pulls the probabilities of
         confident predictions towards the middle (focal-trained networks are
         under-confident), GHM-C and truncation stop fitting probabilities once
-        examples are easy, and label smoothing caps them below
-        :math:`1 - \varepsilon (K - 1) / K`. Use them for ranking (ROC AUC, average
+        examples are easy, and label smoothing pulls them towards
+        at most :math:`1 - \varepsilon (K - 1) / K`. Use them for ranking (ROC AUC, average
         precision) and thresholds; calibrate them (e.g. with
         :class:`~sklearn.calibration.CalibratedClassifierCV`) before reading them as
         frequencies.
@@ -295,3 +300,22 @@ class FocalClassifier(BaseNeuralClassifier):
         ndarray of shape (n_samples, n_classes)
         """
         return super().predict_proba(X)
+
+
+class _ReportCrossEntropy(torch.nn.Module):
+    r"""Train with a reweighting criterion's gradient, report (alpha-weighted) cross-entropy.
+
+    GHM-C's weights move as examples change bins, so its loss value does not decrease
+    as the network improves and is useless to the stopping rule. The returned value is
+    the cross-entropy :math:`-\alpha_y \log p_y`; its gradient is the wrapped loss's.
+    """
+
+    def __init__(self, loss):
+        super().__init__()
+        self.loss = loss
+        self.uses_sample_weight = getattr(loss, "uses_sample_weight", False)
+
+    def forward(self, logits, target, **kwargs):
+        train = self.loss(logits, target, **kwargs)
+        report = LabelSmoothingLoss(0.0, self.loss.alpha, reduction="none")(logits, target)
+        return report + (train - train.detach()) - (report - report.detach())

@@ -50,7 +50,9 @@ def ghm_weights(g, bins=10, sample_weight=None, density=None):
     idx = _bin_index(g, bins)
     if density is None:
         density = batch_density(g, bins, sample_weight)
-    raw = 1.0 / density[idx].clamp_min(torch.finfo(g.dtype).tiny)
+    d = density.to(g.dtype)[idx]
+    # An empty bin can only hold zero-weight samples: give them weight 0, not 1/0.
+    raw = torch.where(d > 0, 1.0 / torch.where(d > 0, d, torch.ones_like(d)), torch.zeros_like(d))
     sw = None if sample_weight is None else sample_weight.detach().to(g.dtype)
     return _normalise(raw, sw)
 
