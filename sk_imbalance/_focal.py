@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseNeuralClassifier, fill_shared_doc, fit_atomically
 from ._priors import smooth_prior
-from .losses import FocalLoss, GHMCLoss, LabelSmoothingLoss, TruncatedLoss
+from .losses import FocalLoss, GHMCLoss, LabelSmoothingLoss, TruncatedLoss, label_smoothing_loss
 
 __all__ = ["FocalClassifier"]
 
@@ -317,5 +317,5 @@ class _ReportCrossEntropy(torch.nn.Module):
 
     def forward(self, logits, target, **kwargs):
         train = self.loss(logits, target, **kwargs)
-        report = LabelSmoothingLoss(0.0, self.loss.alpha, reduction="none")(logits, target)
+        report = label_smoothing_loss(logits, target, 0.0, self.loss.alpha, reduction="none")
         return report + (train - train.detach()) - (report - report.detach())

@@ -149,3 +149,14 @@ def test_ghm_reports_cross_entropy_and_trains_with_ghm_gradient(binary):
     (grad,) = torch.autograd.grad(out.sum(), logits)
     (expected,) = torch.autograd.grad(ghm_c_loss(logits, target, reduction="sum"), logits)
     torch.testing.assert_close(grad, expected)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("loss", ["focal", "truncated", "ghm", "cross_entropy"])
+def test_every_loss_trains_on_cuda(loss, binary):
+    X, y = binary
+    clf = FocalClassifier(loss=loss, device="cuda", **SMALL).fit(X, y)
+    assert clf.device_.startswith("cuda")
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    assert np.mean(clf.predict(X) == y) > 0.8
