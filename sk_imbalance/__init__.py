@@ -5,8 +5,9 @@ imbalance-aware objectives and drop into ``Pipeline``, ``GridSearchCV`` and side
 comparisons with imbalanced-learn.
 """
 
+from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LogitAdjustedClassifier", "__version__"]
+__all__ = ["FocalClassifier", "LogitAdjustedClassifier", "__version__"]

@@ -96,11 +96,19 @@ class _SliceLoader:
 
 
 class _Net(NeuralNet):
-    """skorch net whose criterion returns per-sample losses, averaged with weights."""
+    """skorch net whose criterion returns per-sample losses, averaged with weights.
+
+    A criterion with ``uses_sample_weight = True`` also receives the batch's
+    (normalised) sample weights as ``sample_weight=`` (e.g. for weighted statistics
+    of the batch); the weighted mean is still taken here.
+    """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
-        per_sample = self.criterion_(y_pred, y)
+        if getattr(self.criterion_, "uses_sample_weight", False):
+            per_sample = self.criterion_(y_pred, y, sample_weight=w)
+        else:
+            per_sample = self.criterion_(y_pred, y)
         return (per_sample * w.to(per_sample.dtype)).mean()
 
 
@@ -526,7 +534,16 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            if isinstance(self.class_weight, str):  # "balanced"
+                # From the sample-weighted counts (integer weights act as repeats); a
+                # class whose samples all weigh zero gets weight 0 instead of 0 * inf.
+                present = np.bincount(y_enc, weights=sw, minlength=classes.shape[0]) > 0
+                cw = np.zeros(classes.shape[0])
+                cw[present] = compute_class_weight(
+                    "balanced", classes=classes[present], y=y[sw > 0], sample_weight=sw[sw > 0]
+                )
+            else:
+                cw = compute_class_weight(self.class_weight, classes=classes, y=y)
             sw_train = sw * cw[y_enc]
         else:
             sw_train = sw

@@ -1,6 +1,6 @@
 """The one table of fast estimator instances used by the common checks."""
 
-from sk_imbalance import LogitAdjustedClassifier
+from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
 
@@ -8,4 +8,9 @@ INSTANCES = [
     LogitAdjustedClassifier(**FAST),
     LogitAdjustedClassifier(adjustment="post_hoc", **FAST),
     LogitAdjustedClassifier(adjustment="bias_init", objective="accuracy", **FAST),
+    FocalClassifier(**FAST),
+    FocalClassifier(loss="truncated", sharpness=10.0, alpha=None, **FAST),
+    FocalClassifier(loss="ghm", class_weight="balanced", alpha=None, **FAST),
+    FocalClassifier(loss="truncated", margin=0.8, **FAST),
+    FocalClassifier(loss="cross_entropy", label_smoothing=0.1, **FAST),
 ]
