@@ -7,7 +7,13 @@ comparisons with imbalanced-learn.
 
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
+from ._logit_adjusted_cv import LogitAdjustedClassifierCV
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["FocalClassifier", "LogitAdjustedClassifier", "__version__"]
+__all__ = [
+    "FocalClassifier",
+    "LogitAdjustedClassifier",
+    "LogitAdjustedClassifierCV",
+    "__version__",
+]

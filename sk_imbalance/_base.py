@@ -29,6 +29,7 @@ from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .networks import ACTIVATIONS, MLP, set_output_bias
+from .prior_shift import estimate_deployment_prior
 
 __all__ = [
     "BaseNeuralEstimator",
@@ -564,10 +565,71 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         )
 
     # ------------------------------------------------------------- prediction
+    def _training_prior_scores(self, logits):
+        """Scores whose softmax estimates ``p(y | x)`` under ``class_prior_``."""
+        return self._decision_scores_from_logits(logits)
+
+    def _rule(self):
+        """The per-chunk decision rule, including a fitted prior shift."""
+        if getattr(self, "deployment_prior_", None) is None:
+            return self._decision_scores_from_logits
+        shift = np.log(self.deployment_prior_) - np.log(self.class_prior_)
+        return lambda z: _log_softmax(self._training_prior_scores(z)) + shift
+
     def _decision_scores(self, X, post=None):
         X = self._validate_X_predict(X)
-        rule = self._decision_scores_from_logits
+        rule = self._rule()
         return self._forward(X, post=rule if post is None else lambda z: post(rule(z)))
+
+    def fit_prior_shift(self, X, *, max_iter=1000, tol=1e-8):
+        r"""Estimate the class prior of unlabelled data and predict for it.
+
+        Runs the EM procedure of Saerens et al. (2002) on the network's posteriors
+        under the training prior (see
+        :func:`~sk_imbalance.prior_shift.estimate_deployment_prior`), stores the
+        estimate in ``deployment_prior_``, and from then on ``predict``,
+        ``predict_proba`` and ``decision_function`` give the Bayes decision and
+        posteriors for that prior, :math:`p_q(y|x) \propto (q_y / \pi_y)\,
+        p_\pi(y|x)`, whatever ``objective`` says. Refitting, or
+        :meth:`reset_prior_shift`, removes it. The estimate assumes that only the
+        class mix changed (not the class-conditional distributions); it is as good as
+        the network's posteriors are calibrated.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Unlabelled samples from the deployment distribution.
+        max_iter : int, default=1000
+            Maximum number of EM iterations.
+        tol : float, default=1e-8
+            Stop when the L1 change of the prior falls below this.
+
+        Returns
+        -------
+        self : object
+            The estimator, with ``deployment_prior_`` and ``prior_shift_n_iter_`` set.
+        """
+        X = self._validate_X_predict(X)
+        if X.shape[0] == 0:
+            raise ValueError("fit_prior_shift needs at least one unlabelled sample.")
+        proba = self._forward(X, post=lambda z: _softmax(self._training_prior_scores(z)))
+        prior, n_iter = estimate_deployment_prior(
+            proba, self.class_prior_, max_iter=max_iter, tol=tol
+        )
+        self.deployment_prior_ = prior
+        self.prior_shift_n_iter_ = n_iter
+        return self
+
+    def reset_prior_shift(self):
+        """Forget ``deployment_prior_``: predictions follow ``objective`` again.
+
+        Returns
+        -------
+        self : object
+        """
+        self.__dict__.pop("deployment_prior_", None)
+        self.__dict__.pop("prior_shift_n_iter_", None)
+        return self
 
     def decision_function(self, X):
         """Decision scores; ``predict`` is their argmax.

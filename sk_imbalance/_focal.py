@@ -274,6 +274,11 @@ class FocalClassifier(BaseNeuralClassifier):
             return _ReportCrossEntropy(GHMCLoss(self.bins, self.momentum, alpha, reduction="none"))
         return LabelSmoothingLoss(self.label_smoothing, alpha, reduction="none")
 
+    def _training_prior_scores(self, logits):
+        # Undo the class reweighting (exact for weighted cross-entropy, approximate for
+        # gamma > 0), so that fit_prior_shift's EM starts from p(y | x) under the prior.
+        return logits if self.alpha_ is None else logits - np.log(np.maximum(self.alpha_, 1e-300))
+
     def predict_proba(self, X):
         r"""Class probabilities: the softmax of the network's logits.
 

@@ -192,25 +192,27 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
 
         def _fit():
             Xv, y_enc, classes, sw, mass = self._prepare_fit(X, y, sample_weight)
-            if self.class_prior is None:
-                prior = smooth_prior(mass)
-            else:
-                prior = check_prior(self.class_prior, len(classes), "class_prior")
+            prior = self._class_prior_from(mass, len(classes))
             attrs = self._fit_classifier(Xv, y_enc, sw, prior)
             attrs.update(classes_=classes, class_prior_=prior)
             return attrs
 
         return fit_atomically(self, _fit)
 
+    def _class_prior_from(self, mass, n_classes):
+        if self.class_prior is None:
+            return smooth_prior(mass)
+        return check_prior(self.class_prior, n_classes, "class_prior")
+
     # -- what distinguishes this estimator: the loss, the bias and the decision rule
     def _make_criterion(self, class_prior):
-        tau = self.tau if self.adjustment == "loss" else 0.0
+        tau = self._effective_tau() if self.adjustment == "loss" else 0.0
         return LogitAdjustedLoss(torch.as_tensor(np.log(class_prior)), tau=tau, reduction="none")
 
     def _output_bias(self, class_prior):
         if self.adjustment != "bias_init":
             return None
-        return torch.as_tensor(self.tau * np.log(class_prior))
+        return torch.as_tensor(self._effective_tau() * np.log(class_prior))
 
     def _decision_scores_from_logits(self, logits):
         log_pi = np.log(self.class_prior_)
@@ -226,5 +228,18 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         if self.adjustment == "none":
             # Raw logits estimate the training posterior; only a prior shift changes them.
             return logits if log_q is None else logits + log_q - log_pi
-        balanced = logits if self.adjustment == "loss" else logits - self.tau * log_pi
-        return balanced if log_q is None else balanced + self.tau * log_q
+        tau = self._effective_tau()
+        balanced = logits if self.adjustment == "loss" else logits - tau * log_pi
+        return balanced if log_q is None else balanced + tau * log_q
+
+    def _training_prior_scores(self, logits):
+        # Scores whose softmax estimates p(y | x) under the training prior.
+        if self.adjustment == "none":
+            return logits
+        tau = self._effective_tau()
+        log_pi = np.log(self.class_prior_)
+        balanced = logits if self.adjustment == "loss" else logits - tau * log_pi
+        return balanced + tau * log_pi
+
+    def _effective_tau(self):
+        return self.tau

@@ -1,6 +1,6 @@
 """The one table of fast estimator instances used by the common checks."""
 
-from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
+from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
 
@@ -8,6 +8,7 @@ INSTANCES = [
     LogitAdjustedClassifier(**FAST),
     LogitAdjustedClassifier(adjustment="post_hoc", **FAST),
     LogitAdjustedClassifier(adjustment="bias_init", objective="accuracy", **FAST),
+    LogitAdjustedClassifierCV(cv=2, taus=[0.5, 1.0], **FAST),
     FocalClassifier(**FAST),
     FocalClassifier(loss="truncated", sharpness=10.0, alpha=None, **FAST),
     FocalClassifier(loss="ghm", class_weight="balanced", alpha=None, **FAST),

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
+from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
 
 from ._instances import INSTANCES
 
@@ -12,7 +12,9 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@parametrize_with_checks([LogitAdjustedClassifier(), FocalClassifier()])
+@parametrize_with_checks(
+    [LogitAdjustedClassifier(), LogitAdjustedClassifierCV(), FocalClassifier()]
+)
 def test_default_estimator_passes_checks(estimator, check):
     """The promise as users read it: ``check_estimator(Estimator())`` with defaults."""
     check(estimator)
