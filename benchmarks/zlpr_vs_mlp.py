@@ -18,7 +18,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import torch
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -74,9 +73,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows = run(args.seeds)
-    print(f"{'seed':>4} {'labels':>6}  {'model':<38} {'macroF1':>8} {'microF1':>8} {'sampF1':>8} {'s':>6}")
+    print(
+        f"{'seed':>4} {'labels':>6}  {'model':<38} {'macroF1':>8} {'microF1':>8} {'sampF1':>8} {'s':>6}"
+    )
     for seed, n_labels, name, macro, micro, samples, sec in rows:
-        print(f"{seed:>4} {n_labels:>6}  {name:<38} {macro:8.4f} {micro:8.4f} {samples:8.4f} {sec:6.1f}")
+        print(
+            f"{seed:>4} {n_labels:>6}  {name:<38} {macro:8.4f} {micro:8.4f} {samples:8.4f} {sec:6.1f}"
+        )
     by_seed = {}
     for seed, _, name, macro, *_ in rows:
         by_seed.setdefault(seed, {})[name] = macro

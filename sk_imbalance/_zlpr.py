@@ -226,10 +226,16 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
                 "A column-vector y was passed when a 1d array was expected; it is "
                 "treated as 1-D labels. Pass a 1-D y to silence this warning.",
                 DataConversionWarning,
+                stacklevel=3,
             )
             y = y.ravel()
         kind = type_of_target(y, input_name="y", raise_unknown=True)
         if kind == "multilabel-indicator":
+            if not np.isin(y, (0, 1)).all():
+                raise ValueError(
+                    "A 2-D y must be a label indicator matrix holding only 0 and 1; got "
+                    f"the values {np.unique(y).tolist()}."
+                )
             return X, y.astype(np.float64), np.arange(y.shape[1]), None, "multilabel"
         if kind not in ("binary", "multiclass"):
             raise ValueError(

@@ -1,6 +1,6 @@
 """The one table of fast estimator instances used by the common checks."""
 
-from sk_imbalance import LogitAdjustedClassifier
+from sk_imbalance import LogitAdjustedClassifier, ZLPRMultiLabelClassifier
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
 
@@ -8,4 +8,7 @@ INSTANCES = [
     LogitAdjustedClassifier(**FAST),
     LogitAdjustedClassifier(adjustment="post_hoc", **FAST),
     LogitAdjustedClassifier(adjustment="bias_init", objective="accuracy", **FAST),
+    ZLPRMultiLabelClassifier(**FAST),
+    ZLPRMultiLabelClassifier(loss="bce", pos_weight="balanced", **FAST),
+    ZLPRMultiLabelClassifier(loss="focal", **FAST),
 ]
