@@ -214,6 +214,11 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
             criterion = _BoundedScores(criterion, self.score_bound)
             attrs = self._fit_network(Xv, Y, sw, Y.shape[1], criterion, stratify=stratify)
             attrs.update(classes_=classes, n_labels_=Y.shape[1], _target_kind=kind)
+            # the decision rule uses the fit-time bound and loss, whatever set_params does
+            attrs.update(
+                _bound=_BoundedScores(None, self.score_bound),
+                _proba_scale=2.0 if self.loss == "zlpr" else 1.0,
+            )
             attrs["pos_weight_"] = None if pos_weight is None else pos_weight.numpy()
             return attrs
 
@@ -277,14 +282,14 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
 
     # ------------------------------------------------------------- prediction
     def decision_function(self, X):
-        """Raw label scores; ``predict`` marks those above ``threshold``.
+        """Label scores (bounded by ``score_bound``); ``predict`` marks those above ``threshold``.
 
         Returns
         -------
         ndarray of shape (n_samples, n_labels), or (n_samples,) for binary 1-D ``y``
         """
-        bound = _BoundedScores(None, self.score_bound).bound
-        scores = self._forward(self._validate_X_predict(X), lambda m, Xc: bound(m(Xc)))
+        X = self._validate_X_predict(X)
+        scores = self._forward(X, lambda module, Xc: self._bound.bound(module(Xc)))
         return scores[:, 0] if self._target_kind == "binary" else scores
 
     def predict(self, X):
@@ -310,7 +315,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         scores = self.decision_function(X)
         if self._target_kind == "multiclass":
             return np.exp(scores - _logsumexp(scores))
-        p = expit((2.0 if self.loss == "zlpr" else 1.0) * scores)
+        p = expit(self._proba_scale * scores)
         return np.column_stack([1.0 - p, p]) if self._target_kind == "binary" else p
 
 

@@ -45,6 +45,10 @@ def test_multilabel_outputs_and_decision_rule(multilabel):
     high = clf.set_params(threshold=1.0).predict(X)
     assert np.all(high <= pred) and high.sum() < pred.sum()
     np.testing.assert_array_equal(high, (scores > 1.0).astype(int))
+    # the score bound and the probability reading are those of the fit
+    clf.set_params(score_bound=None, loss="bce")
+    np.testing.assert_array_equal(clf.decision_function(X), scores)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
 def test_training_loss_is_the_zlpr_loss_of_the_bounded_scores(multilabel):
