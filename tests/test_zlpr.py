@@ -177,7 +177,12 @@ def test_pipeline_and_gridsearch_with_multilabel_scorers(multilabel, scoring):
 
 @pytest.mark.slow
 def test_default_zlpr_macro_f1_at_least_mlp_on_issue_data():
-    """The issue's "Done when": default ZLPR's macro-F1 >= MLPClassifier's (seed 0)."""
+    """The issue's "Done when" on data seed 0: default ZLPR's macro-F1 >= MLPClassifier's.
+
+    Seed 0 only, to keep one slow test; on data seed 1 the claim does NOT hold (measured
+    with ``benchmarks/zlpr_vs_mlp.py``: ZLPR 0.2726 vs MLP 0.2787, and MLP stays ahead
+    for model seeds 1 and 2), so it is not asserted.
+    """
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from zlpr_vs_mlp import run
 
