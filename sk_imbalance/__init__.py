@@ -8,6 +8,8 @@ comparisons with imbalanced-learn.
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 from ._logit_adjusted_cv import LogitAdjustedClassifierCV
+from ._siamese import SiameseAMSoftmaxEncoder
+from ._zlpr import ZLPRMultiLabelClassifier
 
 __version__ = "0.1.0.dev0"
 
@@ -15,5 +17,7 @@ __all__ = [
     "FocalClassifier",
     "LogitAdjustedClassifier",
     "LogitAdjustedClassifierCV",
+    "SiameseAMSoftmaxEncoder",
+    "ZLPRMultiLabelClassifier",
     "__version__",
 ]

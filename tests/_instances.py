@@ -1,6 +1,12 @@
 """The one table of fast estimator instances used by the common checks."""
 
-from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
+from sk_imbalance import (
+    FocalClassifier,
+    LogitAdjustedClassifier,
+    LogitAdjustedClassifierCV,
+    SiameseAMSoftmaxEncoder,
+    ZLPRMultiLabelClassifier,
+)
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
 
@@ -14,4 +20,18 @@ INSTANCES = [
     FocalClassifier(loss="ghm", class_weight="balanced", alpha=None, **FAST),
     FocalClassifier(loss="truncated", margin=0.8, **FAST),
     FocalClassifier(loss="cross_entropy", label_smoothing=0.1, **FAST),
+    ZLPRMultiLabelClassifier(**FAST),
+    ZLPRMultiLabelClassifier(loss="bce", pos_weight="balanced", **FAST),
+    ZLPRMultiLabelClassifier(loss="focal", **FAST),
+    SiameseAMSoftmaxEncoder(**FAST),
+    SiameseAMSoftmaxEncoder(embedding_dim=3, margin=0.0, scale=10.0, **FAST),
+]
+
+#: Every public estimator with its default parameters: ``check_estimator(Estimator())``.
+DEFAULTS = [
+    LogitAdjustedClassifier(),
+    LogitAdjustedClassifierCV(),
+    FocalClassifier(),
+    ZLPRMultiLabelClassifier(),
+    SiameseAMSoftmaxEncoder(),
 ]

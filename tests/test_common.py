@@ -2,9 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
-
-from ._instances import INSTANCES
+from ._instances import DEFAULTS, INSTANCES
 
 
 @parametrize_with_checks(INSTANCES)
@@ -12,9 +10,7 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@parametrize_with_checks(
-    [LogitAdjustedClassifier(), LogitAdjustedClassifierCV(), FocalClassifier()]
-)
+@parametrize_with_checks(DEFAULTS)
 def test_default_estimator_passes_checks(estimator, check):
     """The promise as users read it: ``check_estimator(Estimator())`` with defaults."""
     check(estimator)

@@ -4,24 +4,44 @@ Every loss takes raw logits, is numerically stable and reduces to a PyTorch buil
 its degenerate case.
 """
 
+from ._am_softmax import AMSoftmaxLoss, am_softmax_loss, cosine_logits
 from ._focal import FocalLoss, binary_focal_loss, focal_loss
 from ._ghm import GHMCLoss, ghm_c_loss, ghm_weights
 from ._label_smoothing import LabelSmoothingLoss, label_smoothing_loss
 from ._logit_adjusted import LogitAdjustedLoss, logit_adjusted_loss, logit_adjusted_loss_pairwise
 from ._truncated import TruncatedLoss, truncated_loss
+from ._zlpr import (
+    MultiLabelBCELoss,
+    MultiLabelFocalLoss,
+    ZLPRLoss,
+    multilabel_bce_loss,
+    multilabel_focal_loss,
+    zlpr_loss,
+    zlpr_loss_pairwise,
+)
 
 __all__ = [
+    "AMSoftmaxLoss",
     "FocalLoss",
     "GHMCLoss",
     "LabelSmoothingLoss",
     "LogitAdjustedLoss",
+    "MultiLabelBCELoss",
+    "MultiLabelFocalLoss",
     "TruncatedLoss",
+    "ZLPRLoss",
+    "am_softmax_loss",
     "binary_focal_loss",
+    "cosine_logits",
     "focal_loss",
     "ghm_c_loss",
     "ghm_weights",
     "label_smoothing_loss",
     "logit_adjusted_loss",
     "logit_adjusted_loss_pairwise",
+    "multilabel_bce_loss",
+    "multilabel_focal_loss",
     "truncated_loss",
+    "zlpr_loss",
+    "zlpr_loss_pairwise",
 ]
