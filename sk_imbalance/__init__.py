@@ -6,7 +6,8 @@ comparisons with imbalanced-learn.
 """
 
 from ._logit_adjusted import LogitAdjustedClassifier
+from ._siamese import SiameseAMSoftmaxEncoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LogitAdjustedClassifier", "__version__"]
+__all__ = ["LogitAdjustedClassifier", "SiameseAMSoftmaxEncoder", "__version__"]

@@ -4,6 +4,14 @@ Every loss takes raw logits, is numerically stable and reduces to a PyTorch buil
 its degenerate case.
 """
 
+from ._am_softmax import AMSoftmaxLoss, am_softmax_loss, cosine_logits
 from ._logit_adjusted import LogitAdjustedLoss, logit_adjusted_loss, logit_adjusted_loss_pairwise
 
-__all__ = ["LogitAdjustedLoss", "logit_adjusted_loss", "logit_adjusted_loss_pairwise"]
+__all__ = [
+    "AMSoftmaxLoss",
+    "LogitAdjustedLoss",
+    "am_softmax_loss",
+    "cosine_logits",
+    "logit_adjusted_loss",
+    "logit_adjusted_loss_pairwise",
+]
