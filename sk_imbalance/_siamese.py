@@ -39,7 +39,9 @@ def leave_one_out_recall(embeddings, groups, chunk=2048):
 
 
 @fill_shared_doc
-class SiameseAMSoftmaxEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator):
+class SiameseAMSoftmaxEncoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNeuralEstimator
+):
     r"""Similarity embeddings trained with additive-margin softmax (AM-Softmax).
 
     Every group of mutually similar items (``y``) is a class. An encoder :math:`g`
@@ -147,7 +149,7 @@ class SiameseAMSoftmaxEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         margin=0.35,
         scale=30.0,
         encoder="mlp",
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(),
         activation="relu",
         dropout=0.0,
         learning_rate_init=1e-3,
@@ -217,7 +219,7 @@ class SiameseAMSoftmaxEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             if classes.shape[0] < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs items of at least 2 groups in y; got only "
-                    f"the group {classes[0]!r}."
+                    f"one class (group): {classes[0]!r}."
                 )
             sw = _check_sample_weight(sample_weight, Xv, dtype=np.float64, ensure_non_negative=True)
             extra = {}

@@ -17,33 +17,37 @@ __all__ = ["ResidualMLPEncoder", "GRUEncoder", "CosineClassifierNetwork"]
 
 
 class ResidualMLPEncoder(nn.Module):
-    r"""``z = P x + g(x)``: a linear skip plus an MLP branch whose last layer starts at 0.
+    r"""``z = P_0 x + D x + g(x)``: a fixed projection plus learnt corrections that start at 0.
 
-    At initialisation the encoder is the linear map ``P``: the identity when
-    ``embedding_dim == n_features`` (so cosine similarity starts as the input's own
-    cosine), otherwise a random semi-orthogonal projection (which roughly preserves
-    angles). Training can then only move away from the input's geometry where the
-    loss asks for it.
+    ``P_0`` is a fixed buffer: the identity when ``embedding_dim == n_features`` (so
+    cosine similarity starts as the input's own cosine), otherwise a random
+    semi-orthogonal projection (which roughly preserves angles). The linear
+    correction ``D`` and the last layer of the MLP branch ``g`` start at zero, so
+    weight decay pulls the encoder back towards the input's geometry rather than
+    towards the zero map: training moves away from it only where the loss asks.
 
     Parameters
     ----------
     n_features : int
     embedding_dim : int
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden widths of the branch ``g``; ``()`` makes the encoder linear.
+    hidden_layer_sizes : tuple of int, default=()
+        Hidden widths of the branch ``g``; ``()`` leaves it out (a linear encoder).
     activation : str, default="relu"
         A key of :data:`sk_imbalance.networks.ACTIVATIONS`.
     dropout : float, default=0.0
     """
 
-    def __init__(self, n_features, embedding_dim, hidden_layer_sizes=(100,), activation="relu", dropout=0.0):
+    def __init__(
+        self, n_features, embedding_dim, hidden_layer_sizes=(), activation="relu", dropout=0.0
+    ):
         super().__init__()
+        if embedding_dim == n_features:
+            base = torch.eye(n_features)
+        else:
+            base = nn.init.orthogonal_(torch.empty(embedding_dim, n_features))
+        self.register_buffer("base", base)
         self.skip = nn.Linear(n_features, embedding_dim, bias=False)
-        with torch.no_grad():
-            if embedding_dim == n_features:
-                self.skip.weight.copy_(torch.eye(n_features))
-            else:
-                nn.init.orthogonal_(self.skip.weight)
+        nn.init.zeros_(self.skip.weight)
         self.branch = None
         if len(hidden_layer_sizes) > 0:
             self.branch = MLP(n_features, embedding_dim, hidden_layer_sizes, activation, dropout)
@@ -51,7 +55,7 @@ class ResidualMLPEncoder(nn.Module):
             nn.init.zeros_(self.branch.output.bias)
 
     def forward(self, X):
-        z = self.skip(X)
+        z = X @ self.base.to(X.dtype).T + self.skip(X)
         return z if self.branch is None else z + self.branch(X)
 
 
@@ -93,7 +97,9 @@ class GRUEncoder(nn.Module):
         ids = ids.gather(1, order)
         lengths = (ids != 0).sum(dim=1).clamp(min=1).cpu()
         tokens = self.dropout(self.embed(ids))
-        packed = nn.utils.rnn.pack_padded_sequence(tokens, lengths, batch_first=True, enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            tokens, lengths, batch_first=True, enforce_sorted=False
+        )
         _, h = self.gru(packed)  # (2, batch, hidden)
         return self.output(torch.cat([h[0], h[1]], dim=1))
 

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_imbalance import LogitAdjustedClassifier
+from sk_imbalance import LogitAdjustedClassifier, SiameseAMSoftmaxEncoder
 
 from ._instances import INSTANCES
 
@@ -15,4 +15,10 @@ def test_sklearn_compatible_estimator(estimator, check):
 @parametrize_with_checks([LogitAdjustedClassifier()])
 def test_default_estimator_passes_checks(estimator, check):
     """The promise as users read it: ``check_estimator(Estimator())`` with defaults."""
+    check(estimator)
+
+
+@parametrize_with_checks([SiameseAMSoftmaxEncoder()])
+def test_default_siamese_encoder_passes_checks(estimator, check):
+    """``check_estimator(SiameseAMSoftmaxEncoder())`` with defaults."""
     check(estimator)
