@@ -79,8 +79,13 @@ class SiameseAMSoftmaxEncoder(
         geometry is the starting point, which keeps the encoder from doing worse
         than the raw input on unseen groups. ``"gru"``: for token-id sequences
         (2-D array of non-negative integer ids, 0 = padding), a bidirectional GRU
-        whose token and hidden size are ``hidden_layer_sizes[0]``; padding does
-        not change an embedding.
+        whose token and hidden size are ``hidden_layer_sizes[0]`` (64 when it is
+        empty); padding does not change an embedding.
+
+        Unlike the other estimators, ``hidden_layer_sizes`` defaults to ``()``
+        here (not the ``(100,)`` listed below): a linear residual encoder. On
+        groups unseen in training a non-linear branch memorised the training
+        groups and retrieved worse (``benchmarks/siamese_retrieval.py``).
     %(shared_params)s
 
     Attributes
@@ -248,7 +253,8 @@ class SiameseAMSoftmaxEncoder(
         if self.module is not None:
             encoder = super()._build_module(n_features, dim)
         elif self.encoder == "gru":
-            width = int(np.atleast_1d(self.hidden_layer_sizes)[0])
+            sizes = np.atleast_1d(self.hidden_layer_sizes)
+            width = int(sizes[0]) if sizes.size else 64
             encoder = GRUEncoder(self._n_tokens, dim, width, width, self.dropout)
         else:
             sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
