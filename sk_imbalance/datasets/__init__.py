@@ -1,12 +1,15 @@
 """Offline data: long-tailed versions of any data set and of scikit-learn's bundled data,
-an imbalanced multi-label generator and a CSV loader. Nothing is downloaded."""
+an imbalanced multi-label generator, a real text collection (docstrings of installed
+packages) and a CSV loader. Nothing is downloaded."""
 
 from ._csv import load_csv
+from ._docstrings import load_docstrings
 from ._long_tail import load_long_tailed, long_tail_counts, make_long_tailed
 from ._multilabel import make_imbalanced_multilabel
 
 __all__ = [
     "load_csv",
+    "load_docstrings",
     "load_long_tailed",
     "long_tail_counts",
     "make_imbalanced_multilabel",
