@@ -138,7 +138,11 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         return self.tau_
 
     def _fold_estimator(self, tau):
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in ("taus", "cv", "scoring")}
+        params = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in ("taus", "cv", "scoring")
+        }
         return LogitAdjustedClassifier(tau=tau, **params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -172,7 +176,9 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                 est = None
                 for j, tau in enumerate(taus):
                     if est is None or self.adjustment != "post_hoc":
-                        est = self._fold_estimator(tau).fit(Xv[tr], labels[tr], sample_weight=sw[tr])
+                        est = self._fold_estimator(tau).fit(
+                            Xv[tr], labels[tr], sample_weight=sw[tr]
+                        )
                     est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
                     scores[i, j] = scorer(est, Xv[te], labels[te], sample_weight=sw[te])
             mean = scores.mean(axis=0)

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import BaseNeuralEstimator, _logsumexp, fill_shared_doc, fit_atomically
+from ._base import BaseNeuralEstimator, _softmax, fill_shared_doc, fit_atomically
 from .losses import MultiLabelBCELoss, MultiLabelFocalLoss, ZLPRLoss
 
 __all__ = ["ZLPRMultiLabelClassifier"]
@@ -314,7 +314,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         """
         scores = self.decision_function(X)
         if self._target_kind == "multiclass":
-            return np.exp(scores - _logsumexp(scores))
+            return _softmax(scores)
         p = expit(self._proba_scale * scores)
         return np.column_stack([1.0 - p, p]) if self._target_kind == "binary" else p
 

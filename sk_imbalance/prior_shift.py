@@ -98,9 +98,10 @@ def estimate_deployment_prior(proba, training_prior, *, max_iter=1000, tol=1e-8)
     if proba.shape[0] == 0:
         raise ValueError("At least one unlabelled sample is needed to estimate a prior.")
     q = pi.copy()
-    for n_iter in range(1, max_iter + 1):
-        w = adjust_to_prior(proba, pi, q)
-        new_q = w.mean(axis=0)
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        new_q = adjust_to_prior(proba, pi, q).mean(axis=0)
         change = np.abs(new_q - q).sum()
         q = new_q
         if change < tol:

@@ -25,7 +25,9 @@ def test_cv_tau_close_to_test_set_oracle_on_long_tailed_digits():
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(400, 8, n_informative=5, n_classes=3, weights=[0.8, 0.15, 0.05], random_state=0)
+    X, y = make_classification(
+        400, 8, n_informative=5, n_classes=3, weights=[0.8, 0.15, 0.05], random_state=0
+    )
     return X, y
 
 

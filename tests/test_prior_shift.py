@@ -40,18 +40,30 @@ def test_em_input_errors():
 def shifted():
     """Trained on a skewed prior, deployed on a reversed one (known exactly)."""
     X, y = make_classification(
-        6000, 10, n_informative=6, n_redundant=0, n_classes=4, n_clusters_per_class=1,
-        class_sep=2.0, random_state=0,
+        6000,
+        10,
+        n_informative=6,
+        n_redundant=0,
+        n_classes=4,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
     )
     X = StandardScaler().fit_transform(X)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
     rng = np.random.RandomState(0)
     train_prior, q = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
     tr = np.concatenate(
-        [rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False) for k, p in enumerate(train_prior)]
+        [
+            rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
+            for k, p in enumerate(train_prior)
+        ]
     )
     te = np.concatenate(
-        [rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False) for k, p in enumerate(q)]
+        [
+            rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
+            for k, p in enumerate(q)
+        ]
     )
     return X_tr[tr], y_tr[tr], X_te[te], y_te[te], np.array(q)
 
@@ -59,12 +71,17 @@ def shifted():
 def test_fit_prior_shift_estimates_prior_and_improves_log_loss(shifted):
     X_tr, y_tr, X_te, y_te, q = shifted
     clf = LogitAdjustedClassifier(random_state=0).fit(X_tr, y_tr)
-    before = {obj: log_loss(y_te, clf.set_params(objective=obj).predict_proba(X_te)) for obj in ("balanced", "accuracy")}
+    before = {
+        obj: log_loss(y_te, clf.set_params(objective=obj).predict_proba(X_te))
+        for obj in ("balanced", "accuracy")
+    }
     clf.set_params(objective="balanced").fit_prior_shift(X_te)
     assert np.abs(clf.deployment_prior_ - q).sum() < 0.05
     after = log_loss(y_te, clf.predict_proba(X_te))
     assert after < min(before.values())
-    np.testing.assert_array_equal(clf.predict(X_te), clf.classes_[clf.predict_proba(X_te).argmax(1)])
+    np.testing.assert_array_equal(
+        clf.predict(X_te), clf.classes_[clf.predict_proba(X_te).argmax(1)]
+    )
     # Predictions follow the estimated prior until reset.
     clf.reset_prior_shift()
     assert log_loss(y_te, clf.predict_proba(X_te)) == pytest.approx(before["balanced"])
