@@ -274,13 +274,17 @@ def training_table(args):
     return ref
 
 
-def prediction(args):
+def _predict_setup(args):
     n = args.predict_rows
     X, y = make_data(20_000)
     clf = ours(1024, 1, args.device)
     clf.fit(X, y)
     module = clf.net_.module_
     Xp, _ = make_data(n, seed=1)
+    return n, clf, module, Xp
+
+
+def _predict_fns(args, n, clf, module, Xp):
     device = args.device
 
     def batched_forward():
@@ -300,18 +304,49 @@ def prediction(args):
 
         skn = NeuralNetClassifier(module, criterion=nn.CrossEntropyLoss, device=device).initialize()
         fns["skorch predict_proba (default batch 128)"] = lambda: skn.predict_proba(Xp)
+    return fns
+
+
+def memory_probe(args):
+    """Run one implementation once in this (fresh) process; print its extra peak RSS."""
+    n, clf, module, Xp = _predict_setup(args)
+    fn = _predict_fns(args, n, clf, module, Xp)[args.memory_probe]
+    with PeakRSS() as mem:
+        fn()
+    print(f"{mem.extra:.1f}")
+
+
+def prediction(args):
+    import subprocess
+    import sys
+
+    n, clf, module, Xp = _predict_setup(args)
+    device = args.device
+    fns = _predict_fns(args, n, clf, module, Xp)
     results = {name: ([], []) for name in fns}
     for _ in range(args.repeats):
         for name, fn in fns.items():
-            with PeakRSS() as mem:
-                sync(device)
-                start = time.perf_counter()
-                out = fn()
-                sync(device)
-                seconds = time.perf_counter() - start
+            sync(device)
+            start = time.perf_counter()
+            out = fn()
+            sync(device)
+            results[name][0].append(time.perf_counter() - start)
             del out
-            results[name][0].append(seconds)
-            results[name][1].append(mem.extra)
+    for name in fns:  # peak memory: each implementation alone in a fresh process
+        cmd = [
+            sys.executable,
+            __file__,
+            "--memory-probe",
+            name,
+            "--device",
+            device,
+            "--threads",
+            str(args.threads),
+            "--predict-rows",
+            str(n),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        results[name][1].append(float(out.strip().splitlines()[-1]))
     ref = statistics.median(results["batched no_grad forward (preallocated)"][0])
     print(
         f"\npredict_proba on {n:,} rows (median of {args.repeats}; extra peak RSS over the call)\n"
@@ -371,7 +406,11 @@ def main(argv=None):
         "--skip", nargs="*", default=[], choices=["training", "prediction", "scaling"]
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.memory_probe:
+        torch.set_num_threads(args.threads)
+        return memory_probe(args)
     if args.quick:
         args.rows, args.repeats, args.predict_rows = 20_000, 1, 100_000
         args.scaling_rows, args.latency_calls = [10_000, 40_000], 50

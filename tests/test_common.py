@@ -2,7 +2,9 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ._instances import DEFAULTS, INSTANCES
+import pytest
+
+from ._instances import DEFAULTS, EXHAUSTIVE_DEFAULTS, INSTANCES
 
 
 @parametrize_with_checks(INSTANCES)
@@ -13,4 +15,11 @@ def test_sklearn_compatible_estimator(estimator, check):
 @parametrize_with_checks(DEFAULTS)
 def test_default_estimator_passes_checks(estimator, check):
     """The promise as users read it: ``check_estimator(Estimator())`` with defaults."""
+    check(estimator)
+
+
+@pytest.mark.exhaustive
+@parametrize_with_checks(EXHAUSTIVE_DEFAULTS)
+def test_exhaustive_default_estimator_passes_checks(estimator, check):
+    """Same promise for the defaults that take minutes (``pytest -m exhaustive``)."""
     check(estimator)

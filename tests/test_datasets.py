@@ -42,5 +42,5 @@ def test_load_long_tailed_digits_balanced_test():
     d = load_long_tailed("digits", imbalance_ratio=100, random_state=0)
     assert d.class_counts.max() / d.class_counts.min() >= 50
     test_counts = np.bincount(d.y_test)
-    assert test_counts.max() - test_counts.min() <= 2
+    assert test_counts.max() - test_counts.min() <= 6  # digits has 174-183 images per class
     assert d.X_train.max() <= 1.0 and d.X_train.min() >= 0.0

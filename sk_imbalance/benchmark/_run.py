@@ -168,7 +168,7 @@ def run_benchmark(
     >>> df = run_benchmark(["logistic_regression_balanced"], ["wine_lt"], cv=3,
     ...                    progress=False)
     >>> sorted(df.columns)
-    ['dataset', 'family', 'fold', 'metric', 'method', 'value']
+    ['dataset', 'family', 'fold', 'method', 'metric', 'value']
     >>> len(df) == 3 * 7
     True
     """
