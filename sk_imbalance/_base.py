@@ -174,10 +174,19 @@ def _readonly_ok():
 def _chunk_rows(module):
     """Rows per prediction chunk: about 2M activations of the widest linear layer."""
     widths = [
-        max(m.in_features, m.out_features) for m in module.modules() if isinstance(m, torch.nn.Linear)
+        max(m.in_features, m.out_features)
+        for m in module.modules()
+        if isinstance(m, torch.nn.Linear)
     ]
     width = max(widths) if widths else 1024
     return int(np.clip((1 << 21) // max(width, 1), 512, 1 << 14))
+
+
+def _fused_ok(device, dtype):
+    """Use AdamW's fused kernel (one pass over all parameters) where PyTorch has one."""
+    if device.startswith("cuda"):
+        return True
+    return device == "cpu" and dtype in (torch.float32, torch.float64)
 
 
 def _silent(*args, **kwargs):
@@ -425,6 +434,7 @@ class BaseNeuralEstimator(BaseEstimator):
                 optimizer=torch.optim.AdamW,
                 lr=self.learning_rate_init,
                 optimizer__weight_decay=self.weight_decay,
+                optimizer__fused=_fused_ok(device, dtype),
                 max_epochs=self.max_iter,
                 batch_size=batch_size,
                 iterator_train=_SliceLoader,

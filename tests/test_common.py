@@ -1,8 +1,7 @@
 """scikit-learn's common estimator checks, with no expected failures."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
-
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ._instances import DEFAULTS, EXHAUSTIVE_DEFAULTS, INSTANCES
 

@@ -19,6 +19,7 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from .._focal import FocalClassifier
 from .._logit_adjusted import LogitAdjustedClassifier
 from ..datasets import load_long_tailed, make_long_tailed
 
@@ -114,6 +115,20 @@ register_method(
     lambda s: _scaled(LogitAdjustedClassifier(adjustment="bias_init", **s.network())),
     "ours",
     "LogitAdjustedClassifier, bias initialisation (tau=1)",
+    quick=False,
+)
+
+register_method(
+    "focal",
+    lambda s: _scaled(FocalClassifier(**s.network())),
+    "ours",
+    'FocalClassifier, focal loss (gamma=2, alpha="balanced")',
+)
+register_method(
+    "ghm",
+    lambda s: _scaled(FocalClassifier(loss="ghm", alpha=None, **s.network())),
+    "ours",
+    "FocalClassifier, GHM-C (alpha=None)",
     quick=False,
 )
 

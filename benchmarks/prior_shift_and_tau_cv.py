@@ -1,0 +1,132 @@
+"""Figures of the tau-by-CV and prior-shift features (LogitAdjustedClassifierCV, EM).
+
+1. Long-tailed digits (ratio 100), post-hoc logit adjustment: test balanced accuracy of
+   the tau chosen by 5-fold CV against the best tau of the grid chosen on the test set.
+2. Synthetic prior shift (the test suite's setting, and long-tailed digits with a
+   reversed class mix): L1 error of the EM estimate of the deployment prior, and log loss
+   before and after the correction.
+
+    python benchmarks/prior_shift_and_tau_cv.py [--seeds 0 1 2]
+"""
+
+import argparse
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import make_classification
+from sklearn.metrics import balanced_accuracy_score, log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
+from sk_imbalance.datasets import load_long_tailed
+
+
+def tau_cv(seed):
+    d = load_long_tailed("digits", imbalance_ratio=100, random_state=seed)
+    cv = LogitAdjustedClassifierCV(random_state=seed).fit(d.X_train, d.y_train)
+    net = LogitAdjustedClassifier(adjustment="post_hoc", random_state=seed)
+    net.fit(d.X_train, d.y_train)
+    grid = {
+        t: balanced_accuracy_score(d.y_test, net.set_params(tau=t).predict(d.X_test))
+        for t in cv.cv_results_["taus"]
+    }
+    best = max(grid, key=grid.get)
+    ba = balanced_accuracy_score(d.y_test, cv.predict(d.X_test))
+    return cv.tau_, ba, best, grid[best]
+
+
+def synthetic_shift():
+    X, y = make_classification(
+        6000,
+        10,
+        n_informative=6,
+        n_redundant=0,
+        n_classes=4,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
+    )
+    X = StandardScaler().fit_transform(X)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
+    rng = np.random.RandomState(0)
+    train_mix, q = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
+    tr = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
+            for k, p in enumerate(train_mix)
+        ]
+    )
+    te = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
+            for k, p in enumerate(q)
+        ]
+    )
+    return X_tr[tr], y_tr[tr], X_te[te], y_te[te]
+
+
+def digits_shift():
+    d = load_long_tailed("digits", imbalance_ratio=10, random_state=0)
+    rng = np.random.RandomState(0)
+    q = np.linspace(1, 10, 10)
+    q /= q.sum()
+    idx = np.concatenate(
+        [rng.choice(np.flatnonzero(d.y_test == k), int(round(q[k] * 1500))) for k in range(10)]
+    )
+    return d.X_train, d.y_train, d.X_test[idx], d.y_test[idx]
+
+
+def em(name, make, data):
+    X_tr, y_tr, X_te, y_te = data
+    clf = make().fit(X_tr, y_tr)
+    true_q = np.bincount(y_te, minlength=len(clf.classes_)) / len(y_te)
+    before = log_loss(y_te, clf.predict_proba(X_te), labels=clf.classes_)
+    if isinstance(clf, LogitAdjustedClassifier):
+        acc = log_loss(y_te, clf.set_params(objective="accuracy").predict_proba(X_te))
+        clf.set_params(objective="balanced")
+    else:
+        acc = float("nan")
+    clf.fit_prior_shift(X_te)
+    after = log_loss(y_te, clf.predict_proba(X_te), labels=clf.classes_)
+    l1 = np.abs(clf.deployment_prior_ - true_q).sum()
+    print(f"| {name} | {l1:.4f} | {before:.4f} | {acc:.4f} | {after:.4f} |")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+
+    print("1. tau by 5-fold CV vs the test-set oracle (long-tailed digits, ratio 100, post-hoc)\n")
+    print("| seed | CV tau | test BA (CV tau) | oracle tau | oracle BA | ratio |")
+    print("|---|---|---|---|---|---|")
+    for seed in args.seeds:
+        tau, ba, best, oracle = tau_cv(seed)
+        print(f"| {seed} | {tau:g} | {ba:.4f} | {best:g} | {oracle:.4f} | {ba / oracle:.4f} |")
+
+    print("\n2. EM estimate of the deployment prior (L1 error) and log loss\n")
+    print(
+        "| setting | L1 error | log loss, objective='balanced' | objective='accuracy' | after fit_prior_shift |"
+    )
+    print("|---|---|---|---|---|")
+    syn, dig = synthetic_shift(), digits_shift()
+    em("synthetic 4 classes, LogitAdjusted", lambda: LogitAdjustedClassifier(random_state=0), syn)
+    em(
+        "synthetic 4 classes, Focal gamma=0 (weighted CE)",
+        lambda: FocalClassifier(gamma=0.0, random_state=0),
+        syn,
+    )
+    em(
+        "long-tailed digits, reversed mix, LogitAdjusted",
+        lambda: LogitAdjustedClassifier(random_state=0),
+        dig,
+    )
+
+
+if __name__ == "__main__":
+    main()
