@@ -141,6 +141,52 @@ class _FiniteLossGuard(Callback):
                 )
 
 
+class _BestScore(Callback):
+    """Early stopping on a score of the module (higher is better), best weights restored.
+
+    ``score_fn(module)`` is evaluated before training (epoch 0: the initial weights are
+    candidates too) and after every epoch, in eval mode and without gradients.
+    """
+
+    def __init__(self, score_fn, patience, tol):
+        self.score_fn, self.patience, self.tol = score_fn, patience, tol
+
+    def _score(self, net):
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            value = float(self.score_fn(module))
+        module.train(was_training)
+        return value
+
+    def _snapshot(self, net):
+        return {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+    def on_train_begin(self, net, **kwargs):
+        self.scores_ = [self._score(net)]
+        self.best_, self.best_epoch_, self.misses_ = self.scores_[0], 0, 0
+        self.best_state_ = self._snapshot(net)
+
+    def on_epoch_end(self, net, **kwargs):
+        value = self._score(net)
+        self.scores_.append(value)
+        net.history.record("valid_score", value)
+        if value > self.best_ + self.tol:
+            self.best_, self.best_epoch_, self.misses_ = value, len(self.scores_) - 1, 0
+            self.best_state_ = self._snapshot(net)
+        else:
+            self.misses_ += 1
+            if self.misses_ >= self.patience:
+                raise _StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        state = self.__dict__.pop("best_state_", None)
+        if state is not None:
+            net.module_.load_state_dict(state)
+        self.score_fn = None  # it holds the validation data: neither kept nor pickled
+
+
 class _EpochBar(Callback):
     """A tqdm progress bar over epochs with the current losses (``verbose=1``)."""
 
@@ -342,22 +388,20 @@ class BaseNeuralEstimator(BaseEstimator):
             dropout=self.dropout,
         )
 
-    def _make_callbacks(self, has_valid):
+    def _make_callbacks(self, has_valid, score_fn=None):
         monitor = "valid_loss" if has_valid else "train_loss"
-        callbacks = [
-            ("finite_loss", _FiniteLossGuard()),
-            (
-                "stopping",
-                _EarlyStopping(
-                    monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=has_valid,
-                    sink=_silent,
-                ),
-            ),
-        ]
+        if score_fn is not None:
+            stopping = _BestScore(score_fn, self.n_iter_no_change, self.tol)
+        else:
+            stopping = _EarlyStopping(
+                monitor=monitor,
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="abs",
+                load_best=has_valid,
+                sink=_silent,
+            )
+        callbacks = [("finite_loss", _FiniteLossGuard()), ("stopping", stopping)]
         if self.verbose == 1:
             callbacks.append(("epoch_bar", _EpochBar(self.max_iter, type(self).__name__)))
         elif self.verbose and self.verbose >= 2:
@@ -365,13 +409,27 @@ class BaseNeuralEstimator(BaseEstimator):
         return callbacks
 
     def _fit_network(
-        self, X, targets, sample_weight, n_outputs, criterion, *, output_bias=None, stratify=None
+        self,
+        X,
+        targets,
+        sample_weight,
+        n_outputs,
+        criterion,
+        *,
+        output_bias=None,
+        stratify=None,
+        score_fn=None,
     ):
         """Train the network and return ``(net, attrs)``; sets no attribute itself.
 
         ``targets`` is a NumPy array (class indices or a float matrix),
         ``sample_weight`` a non-negative float array, ``criterion`` a module returning
         per-sample losses. ``output_bias`` (tensor) initialises the output layer.
+        ``score_fn(module) -> float`` (higher is better), when given, replaces the
+        stopping rule: it is evaluated on the initial weights and after every epoch,
+        training stops after ``n_iter_no_change`` epochs without an improvement of
+        ``tol``, and the best weights (possibly the initial ones) are restored. The
+        caller holds out whatever data the score uses; no internal split is made.
         """
         device = resolve_device(self.device)
         dtype = self._resolve_dtype(X.dtype, device)
@@ -381,7 +439,7 @@ class BaseNeuralEstimator(BaseEstimator):
         # Validation split for early stopping (stratified when possible).
         idx_train = np.arange(n_samples)
         idx_valid = None
-        if self.early_stopping:
+        if self.early_stopping and score_fn is None:
             try:
                 idx_train, idx_valid = train_test_split(
                     idx_train,
@@ -445,7 +503,7 @@ class BaseNeuralEstimator(BaseEstimator):
                 iterator_valid__batch_size=max(batch_size, 4096),
                 iterator_valid__device=loader_device,
                 train_split=predefined_split(valid_ds) if valid_ds is not None else None,
-                callbacks=self._make_callbacks(valid_ds is not None),
+                callbacks=self._make_callbacks(valid_ds is not None, score_fn),
                 device=device,
                 verbose=int(bool(self.verbose and self.verbose >= 2)),
             )
@@ -471,6 +529,12 @@ class BaseNeuralEstimator(BaseEstimator):
             "n_iter_": n_iter,
             "loss_curve_": [float(v) for v in history[:, "train_loss"]],
         }
+        if score_fn is not None:
+            best = dict(net.callbacks_)["stopping"]
+            attrs["validation_scores_"] = list(best.scores_)
+            attrs["best_validation_score_"] = float(best.best_)
+            attrs["best_epoch_"] = int(best.best_epoch_)
+            stopped = True  # the score decides; no convergence warning
         if valid_ds is not None:
             attrs["validation_loss_curve_"] = [float(v) for v in history[:, "valid_loss"]]
             attrs["best_validation_loss_"] = float(min(attrs["validation_loss_curve_"]))
