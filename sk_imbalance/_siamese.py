@@ -5,9 +5,11 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseNeuralEstimator, fill_shared_doc, fit_atomically
@@ -36,6 +38,57 @@ def leave_one_out_recall(embeddings, groups, chunk=2048):
         sim[np.arange(q.size), q] = -np.inf
         hits += int(np.sum(g[np.argmax(sim, axis=1)] == g[q]))
     return hits / queries.size
+
+
+def _group_split(X, y_enc, sw, fraction, random_state, min_groups=10):
+    """Held-out groups for early stopping, or None when there are too few.
+
+    Only groups with at least 2 distinct positive-weight items are candidates; they are
+    drawn from the sorted group indices, so the split depends only on the label set.
+    """
+    n_classes = int(y_enc.max()) + 1
+    candidates = np.array(
+        [c for c in range(n_classes) if _n_distinct(X[(y_enc == c) & (sw > 0)]) >= 2],
+        dtype=np.int64,
+    )
+    if candidates.size < min_groups:
+        return None
+    n_held = min(max(2, int(round(fraction * candidates.size))), n_classes - 2)
+    rng = check_random_state(random_state)
+    return np.sort(rng.choice(candidates, size=n_held, replace=False))
+
+
+def _n_distinct(rows):
+    return 0 if rows.shape[0] == 0 else np.unique(rows, axis=0).shape[0]
+
+
+class _HeldOutRecall:
+    """Weighted leave-one-out recall@1 (cosine of ``module.encode``) on held-out items.
+
+    Zero-weight items are dropped and identical (row, group) items merged, each unique
+    item querying the others with its total weight: integer weights then score exactly
+    as repeated rows.
+    """
+
+    def __init__(self, X, groups, sw):
+        keep = sw > 0
+        X, groups, sw = X[keep], groups[keep], sw[keep]
+        rows = np.column_stack([X, groups.astype(X.dtype)])
+        uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+        self.X = np.ascontiguousarray(uniq[:, :-1])
+        self.groups = uniq[:, -1]
+        self.weight = np.bincount(inverse.ravel(), weights=sw, minlength=uniq.shape[0])
+
+    def __call__(self, module):
+        param = next(module.parameters())
+        Xt = torch.as_tensor(self.X).to(device=param.device, dtype=param.dtype)
+        Z = module.encode(Xt).double().cpu().numpy()
+        _, g, counts = np.unique(self.groups, return_inverse=True, return_counts=True)
+        q = counts[g] > 1
+        sim = Z[q] @ Z.T
+        sim[np.arange(q.sum()), np.flatnonzero(q)] = -np.inf
+        hit = g[np.argmax(sim, axis=1)] == g[q]
+        return float(np.sum(self.weight[q] * hit) / np.sum(self.weight[q]))
 
 
 @fill_shared_doc
@@ -161,10 +214,10 @@ class SiameseAMSoftmaxEncoder(
         weight_decay=0.1,
         batch_size="auto",
         max_iter=400,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=20,
+        tol=5e-3,
         module=None,
         device="auto",
         dtype="auto",
@@ -239,7 +292,23 @@ class SiameseAMSoftmaxEncoder(
                 dim = Xv.shape[1] if self.embedding_dim is None else self.embedding_dim
             self._n_tokens, self._dim = extra.get("n_tokens_"), int(dim)
             criterion = self._make_criterion()
-            attrs = self._fit_network(Xv, y_enc, sw, len(classes), criterion, stratify=y_enc)
+            held = None
+            if self.early_stopping:
+                held = _group_split(
+                    Xv, y_enc, sw, self.validation_fraction, self.random_state
+                )
+            if held is None:
+                attrs = self._fit_network(Xv, y_enc, sw, len(classes), criterion, stratify=y_enc)
+                attrs["validation_groups_"] = classes[:0]
+            else:
+                valid = np.isin(y_enc, held)
+                train_groups, y_train = np.unique(y_enc[~valid], return_inverse=True)
+                score_fn = _HeldOutRecall(Xv[valid], y_enc[valid], sw[valid])
+                attrs = self._fit_network(
+                    Xv[~valid], y_train, sw[~valid], len(train_groups), criterion,
+                    stratify=y_train, score_fn=score_fn,
+                )  # fmt: skip
+                attrs["validation_groups_"] = classes[held]
             attrs.update(classes_=classes, embedding_dim_=int(dim), **extra)
             return attrs
 
