@@ -14,6 +14,11 @@ classes of installed packages (numpy, scipy, scikit-learn, torch), grouped by th
 module that defines them. Input embeddings are TF-IDF + truncated SVD (fitted on the
 training groups); encoders are trained on a random 60% of the modules and evaluated by
 leave-one-out recall@1 on the other 40%.
+
+All encoders use their default parameters (``random_state=0``): early stopping on the
+recall@1 of groups held out of the training groups, best epoch (possibly 0, the
+input's own geometry) restored. The text run also shows the AM-Softmax encoder with
+``early_stopping=False`` (trained on all training groups until the loss stalls).
 """
 
 from __future__ import annotations
@@ -66,19 +71,21 @@ class SoftmaxEncoder(SiameseAMSoftmaxEncoder):
 
 
 def _report(name, Xtr, ytr, Xte, yte, extra=()):
-    rows = [("raw input (cosine)", leave_one_out_recall(Xte, yte), 0.0)]
+    rows = [("raw input (cosine)", leave_one_out_recall(Xte, yte), 0.0, "")]
     runs = [
-        ("softmax encoder", SoftmaxEncoder, {}),
-        ("AM-Softmax encoder", SiameseAMSoftmaxEncoder, {}),
+        ("softmax encoder (default)", SoftmaxEncoder, {}),
+        ("AM-Softmax encoder (default)", SiameseAMSoftmaxEncoder, {}),
     ]
     for label, cls, params in [*runs, *extra]:
         t0 = time.perf_counter()
         enc = cls(random_state=0, **params).fit(Xtr, ytr)
-        rows.append((label, enc.score(Xte, yte), time.perf_counter() - t0))
+        epochs = f"{enc.n_iter_} epochs, best {getattr(enc, 'best_epoch_', '-')}"
+        rows.append((label, enc.score(Xte, yte), time.perf_counter() - t0, epochs))
     print(f"\n{name}")
-    for label, r, t in rows:
+    for label, r, t, epochs in rows:
         print(
-            f"  {label:<30s} recall@1 = {r:.3f}   (gain over raw {r - rows[0][1]:+.3f}, fit {t:.0f} s)"
+            f"  {label:<34s} recall@1 = {r:.3f}   (gain over raw {r - rows[0][1]:+.3f}, "
+            f"fit {t:.0f} s, {epochs})"
         )
     return rows
 
@@ -116,7 +123,7 @@ def text(seeds=(0, 1), n_components=128):
         _report(f"docstrings seed {s}: TF-IDF+SVD({n_components}), {train.sum()} train / "
                 f"{(~train).sum()} test texts, unseen modules",
                 E[train], groups[train], E[~train], groups[~train],
-                extra=[("AM-Softmax, weight_decay=10", SiameseAMSoftmaxEncoder, dict(weight_decay=10.0))])  # fmt: skip
+                extra=[("AM-Softmax, early_stopping=False", SiameseAMSoftmaxEncoder, dict(early_stopping=False))])  # fmt: skip
 
 
 def main(argv):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -298,7 +299,11 @@ class SiameseAMSoftmaxEncoder(
                     Xv, y_enc, sw, self.validation_fraction, self.random_state
                 )
             if held is None:
-                attrs = self._fit_network(Xv, y_enc, sw, len(classes), criterion, stratify=y_enc)
+                # too few groups to hold some out: train on all, stopping on the
+                # training loss (a copy, since the base would split items instead)
+                plain = copy.copy(self)
+                plain.early_stopping = False
+                attrs = plain._fit_network(Xv, y_enc, sw, len(classes), criterion)
                 attrs["validation_groups_"] = classes[:0]
             else:
                 valid = np.isin(y_enc, held)
