@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import SiameseAMSoftmaxEncoder
-from sk_imbalance._siamese import leave_one_out_recall
+from sk_imbalance._siamese import _group_split, _HeldOutRecall, leave_one_out_recall
 from sk_imbalance.encoders import GRUEncoder, ResidualMLPEncoder
 
 
@@ -78,15 +78,94 @@ def test_score_is_leave_one_out_recall(fitted):
 
 
 def test_unseen_groups_improve_over_raw_features():
+    # a smaller version of issue 5's benchmark (benchmarks/siamese_retrieval.py)
     X, y = make_classification(
-        3000, 40, n_informative=10, n_redundant=5, n_classes=30,
+        3000, 60, n_informative=12, n_redundant=8, n_classes=30,
         n_clusters_per_class=1, class_sep=1.5, random_state=0,
     )  # fmt: skip
     train = y < 20
     X = StandardScaler().fit(X[train]).transform(X)
     enc = SiameseAMSoftmaxEncoder(random_state=0).fit(X[train], y[train])
-    raw = leave_one_out_recall(X[~train], y[~train])
-    assert enc.score(X[~train], y[~train]) > raw + 0.1
+    raw = leave_one_out_recall(X[~train], y[~train])  # 0.545
+    assert enc.score(X[~train], y[~train]) > raw + 0.15  # 0.773
+    # early stopping held out 4 of the 20 training groups and restored its best epoch
+    assert enc.validation_groups_.shape == (4,) and enc.best_epoch_ > 0
+    assert len(enc.validation_scores_) == enc.n_iter_ + 1
+    assert enc.best_validation_score_ == max(enc.validation_scores_)
+    assert enc.best_validation_score_ == enc.validation_scores_[enc.best_epoch_]
+    assert enc.n_iter_ == enc.best_epoch_ + enc.n_iter_no_change
+    held = np.isin(y, enc.validation_groups_)
+    assert enc.score(X[held], y[held]) == pytest.approx(enc.best_validation_score_)
+    # the score function (it holds the held-out data) is not kept, and pickling works
+    assert dict(enc.net_.callbacks_)["stopping"].score_fn is None
+    restored = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_array_equal(restored.transform(X[:50]), enc.transform(X[:50]))
+
+
+def test_early_stopping_restores_input_geometry_when_training_hurts():
+    # the training groups differ in the first 10 features only (the last 10 are noise
+    # to them), the held-out groups in the last 10 only: training can only hurt them
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(20), 30)
+    held = _group_split(rng.normal(size=(600, 2)), y, np.ones(600), 0.2, 0)
+    centres = 1.5 * rng.normal(size=(20, 20))
+    centres[np.ix_(held, np.arange(10))] = 0.0
+    centres[np.ix_(np.setdiff1d(np.arange(20), held), np.arange(10, 20))] = 0.0
+    X = centres[y] + rng.normal(size=(600, 20))
+    enc = SiameseAMSoftmaxEncoder(learning_rate_init=1e-2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(enc.validation_groups_, held)
+    assert min(enc.validation_scores_) < enc.validation_scores_[0] - 0.1  # it hurt
+    assert enc.best_epoch_ == 0 and enc.n_iter_ == enc.n_iter_no_change
+    np.testing.assert_allclose(enc.transform(X), X / np.linalg.norm(X, axis=1, keepdims=True))
+    m = np.isin(y, held)
+    raw = leave_one_out_recall(X[m], y[m])
+    assert enc.score(X[m], y[m]) == pytest.approx(raw) == enc.best_validation_score_
+
+
+def test_group_split_depends_on_label_set_only_and_needs_ten_groups():
+    X, y = _blobs(n_classes=12)
+    perm = np.random.default_rng(0).permutation(len(y))
+    a = SiameseAMSoftmaxEncoder(max_iter=1, random_state=3).fit(X, y)
+    b = SiameseAMSoftmaxEncoder(max_iter=1, random_state=3).fit(X[perm], y[perm])
+    np.testing.assert_array_equal(a.validation_groups_, b.validation_groups_)
+    assert a.validation_groups_.shape == (2,) and len(a.validation_scores_) == 2
+    # groups with a single distinct item are no candidates: 9 left, no hold-out
+    X2 = X.copy()
+    X2[y == 11] = X[y == 11][0]
+    m = ~np.isin(y, [9, 10])
+    few = SiameseAMSoftmaxEncoder(max_iter=3, random_state=3).fit(X2[m], y[m])
+    assert few.validation_groups_.shape == (0,) and not hasattr(few, "validation_scores_")
+    none = SiameseAMSoftmaxEncoder(early_stopping=False, max_iter=3).fit(X, y)
+    assert none.validation_groups_.shape == (0,) and none.n_iter_ == 3
+
+
+class _Normalise(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+
+    def encode(self, X):
+        return torch.nn.functional.normalize(X, dim=1)
+
+
+def test_held_out_recall_is_sample_weight_aware():
+    X, y = _blobs(n_classes=4)
+    X, y = X[:120] + 2 * np.random.default_rng(0).normal(size=(120, 20)), y[:120]
+    module = _Normalise()
+    score = _HeldOutRecall(X, y, np.ones(120))(module)
+    assert score == pytest.approx(leave_one_out_recall(X, y))
+    sw = np.random.default_rng(1).integers(0, 4, 120)
+    weighted = _HeldOutRecall(X, y, sw.astype(float))(module)
+    perm = np.random.default_rng(2).permutation(int(sw.sum()))
+    Xr, yr = np.repeat(X, sw, axis=0)[perm], np.repeat(y, sw)[perm]
+    assert _HeldOutRecall(Xr, yr, np.ones(len(yr)))(module) == pytest.approx(weighted)
+    # zero weights drop items; integer weights count a query that many times
+    keep = sw > 0
+    Z = X[keep] / np.linalg.norm(X[keep], axis=1, keepdims=True)
+    sim = Z @ Z.T
+    np.fill_diagonal(sim, -np.inf)
+    hit = y[keep][np.argmax(sim, axis=1)] == y[keep]
+    assert weighted == pytest.approx(np.average(hit, weights=sw[keep]))
 
 
 def test_pipeline_with_cosine_knn():
