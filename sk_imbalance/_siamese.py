@@ -8,9 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseNeuralEstimator, fill_shared_doc, fit_atomically
@@ -217,6 +217,8 @@ class SiameseAMSoftmaxEncoder(
     True
     >>> enc.score(X, y) > 0.8
     True
+    >>> enc.validation_groups_.size  # 6 groups: too few to hold some out
+    0
     """
 
     _parameter_constraints: dict = {
@@ -320,9 +322,7 @@ class SiameseAMSoftmaxEncoder(
             criterion = self._make_criterion()
             held = None
             if self.early_stopping:
-                held = _group_split(
-                    Xv, y_enc, sw, self.validation_fraction, self.random_state
-                )
+                held = _group_split(Xv, y_enc, sw, self.validation_fraction, self.random_state)
             if held is None:
                 # too few groups to hold some out: train on all, stopping on the
                 # training loss (a copy, since the base would split items instead)
