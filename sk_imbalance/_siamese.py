@@ -85,11 +85,14 @@ class _HeldOutRecall:
         Xt = torch.as_tensor(self.X).to(device=param.device, dtype=param.dtype)
         Z = module.encode(Xt).double().cpu().numpy()
         _, g, counts = np.unique(self.groups, return_inverse=True, return_counts=True)
-        q = counts[g] > 1
-        sim = Z[q] @ Z.T
-        sim[np.arange(q.sum()), np.flatnonzero(q)] = -np.inf
-        hit = g[np.argmax(sim, axis=1)] == g[q]
-        return float(np.sum(self.weight[q] * hit) / np.sum(self.weight[q]))
+        queries = np.flatnonzero(counts[g] > 1)
+        hits = 0.0
+        for start in range(0, queries.size, 2048):  # bounded memory
+            q = queries[start : start + 2048]
+            sim = Z[q] @ Z.T
+            sim[np.arange(q.size), q] = -np.inf
+            hits += np.sum(self.weight[q] * (g[np.argmax(sim, axis=1)] == g[q]))
+        return float(hits / np.sum(self.weight[queries]))
 
 
 @fill_shared_doc
