@@ -24,11 +24,17 @@ extensions = [
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+# Document the package's own methods (also those of its private bases), not the ones
+# inherited from torch, scikit-learn's BaseEstimator or the mixins.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": "Module,BaseEstimator,ClassifierMixin,TransformerMixin,"
+    "ClassNamePrefixFeaturesOutMixin,MultiOutputMixin,Dataset",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5", "**.zip"]
+exclude_patterns = ["_build", "_static", "auto_examples/*.ipynb", "auto_examples/*.py.md5", "**.zip"]
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",

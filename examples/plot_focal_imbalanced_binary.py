@@ -1,7 +1,7 @@
 """
-=====================================================================
+========================================================================
 Focal loss and its relatives against resampling on a rare positive class
-=====================================================================
+========================================================================
 
 A binary problem with about 3% positives (think fraud or defects). The same small
 network is trained with
