@@ -29,7 +29,11 @@ autosummary_generate = True
 autodoc_default_options = {
     "members": True,
     "inherited-members": "Module,BaseEstimator,ClassifierMixin,TransformerMixin,"
-    "ClassNamePrefixFeaturesOutMixin,MultiOutputMixin,Dataset",
+    "ClassNamePrefixFeaturesOutMixin,MultiOutputMixin,Dataset,_MetadataRequester,"
+    "_SetOutputMixin",
+    # scikit-learn's generated metadata-routing setters (documented by scikit-learn)
+    "exclude-members": "set_fit_request,set_score_request,set_predict_request,"
+    "set_transform_request,set_predict_proba_request,set_partial_fit_request",
 }
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

@@ -53,8 +53,7 @@ class FocalClassifier(BaseNeuralClassifier):
         ignored.
     gamma : float >= 0, default=2.0
         Focusing parameter of the focal loss (the paper's default).
-    alpha : "balanced", float in (0, 1), array-like of shape (n_classes,) or None, \
-            default="balanced"
+    alpha : "balanced", float in (0, 1), array-like or None, default="balanced"
         Class weights :math:`\alpha_y` of every loss. ``"balanced"`` uses
         :math:`\alpha_y = 1 / (K \pi_y)` from the (sample-weighted) class frequencies
         :math:`\pi`, so the weights average 1 over the training set: the default,
@@ -93,7 +92,7 @@ class FocalClassifier(BaseNeuralClassifier):
         (Sample-weighted, smoothed) class frequencies of the training data.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Number of epochs run.

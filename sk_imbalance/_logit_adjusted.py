@@ -76,7 +76,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         The (smoothed) training prior used for the adjustment.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Number of epochs run.

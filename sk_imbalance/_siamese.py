@@ -175,7 +175,7 @@ class SiameseAMSoftmaxEncoder(
         Size of the token table (``encoder="gru"`` only).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Number of epochs run.
@@ -376,7 +376,7 @@ class SiameseAMSoftmaxEncoder(
 
         Returns
         -------
-        ndarray of shape (n_samples, embedding_dim_)
+        ndarray of shape (n_samples, `embedding_dim_`)
             Rows of unit Euclidean norm.
         """
         X = self._validate_X_predict(X)

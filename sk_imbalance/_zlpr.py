@@ -85,11 +85,11 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         ``arange(n_labels)`` for an indicator ``y``; the class labels for 1-D ``y``.
     n_labels_ : int
         Number of trained scores (1 for binary ``y``).
-    pos_weight_ : ndarray of shape (n_labels_,) or None
+    pos_weight_ : ndarray of shape (`n_labels_`,) or None
         The positive weights used (``"bce"``/``"focal"`` with ``pos_weight``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
     n_iter_ : int
         Number of epochs run.
