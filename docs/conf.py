@@ -38,7 +38,13 @@ autodoc_default_options = {
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_static", "auto_examples/*.ipynb", "auto_examples/*.py.md5", "**.zip"]
+exclude_patterns = [
+    "_build",
+    "_static",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py.md5",
+    "**.zip",
+]
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",

@@ -32,10 +32,14 @@ d = load_long_tailed("digits", imbalance_ratio=100, random_state=0)
 cv = LogitAdjustedClassifierCV(cv=5, random_state=0).fit(d.X_train, d.y_train)
 taus = cv.cv_results_["taus"]
 net = LogitAdjustedClassifier(adjustment="post_hoc", random_state=0).fit(d.X_train, d.y_train)
-test_curve = [balanced_accuracy_score(d.y_test, net.set_params(tau=t).predict(d.X_test)) for t in taus]
-print(f"tau chosen by CV: {cv.tau_}; test balanced accuracy "
-      f"{balanced_accuracy_score(d.y_test, cv.predict(d.X_test)):.3f} "
-      f"(oracle {max(test_curve):.3f} at tau={taus[int(np.argmax(test_curve))]})")
+test_curve = [
+    balanced_accuracy_score(d.y_test, net.set_params(tau=t).predict(d.X_test)) for t in taus
+]
+print(
+    f"tau chosen by CV: {cv.tau_}; test balanced accuracy "
+    f"{balanced_accuracy_score(d.y_test, cv.predict(d.X_test)):.3f} "
+    f"(oracle {max(test_curve):.3f} at tau={taus[int(np.argmax(test_curve))]})"
+)
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 mean, std = cv.cv_results_["mean_test_score"], cv.cv_results_["std_test_score"]
@@ -51,30 +55,54 @@ fig.tight_layout()
 # %%
 # 2. Estimating and correcting for an unknown deployment prior
 # ------------------------------------------------------------
-X, y = make_classification(6000, 10, n_informative=6, n_redundant=0, n_classes=4,
-                           n_clusters_per_class=1, class_sep=2.0, random_state=0)
+X, y = make_classification(
+    6000,
+    10,
+    n_informative=6,
+    n_redundant=0,
+    n_classes=4,
+    n_clusters_per_class=1,
+    class_sep=2.0,
+    random_state=0,
+)
 X = StandardScaler().fit_transform(X)
 X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
 rng = np.random.RandomState(0)
 train_mix, deploy_mix = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
-tr = np.concatenate([rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
-                     for k, p in enumerate(train_mix)])
-te = np.concatenate([rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
-                     for k, p in enumerate(deploy_mix)])
+tr = np.concatenate(
+    [
+        rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
+        for k, p in enumerate(train_mix)
+    ]
+)
+te = np.concatenate(
+    [
+        rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
+        for k, p in enumerate(deploy_mix)
+    ]
+)
 clf = LogitAdjustedClassifier(random_state=0).fit(X_tr[tr], y_tr[tr])
 before = log_loss(y_te[te], clf.set_params(objective="accuracy").predict_proba(X_te[te]))
 clf.fit_prior_shift(X_te[te])  # unlabelled deployment data
 after = log_loss(y_te[te], clf.predict_proba(X_te[te]))
 true_mix = np.bincount(y_te[te]) / len(te)
 print("true deployment mix:", np.round(true_mix, 3))
-print("EM estimate:        ", np.round(clf.deployment_prior_, 3),
-      f"(L1 error {np.abs(clf.deployment_prior_ - true_mix).sum():.3f})")
+print(
+    "EM estimate:        ",
+    np.round(clf.deployment_prior_, 3),
+    f"(L1 error {np.abs(clf.deployment_prior_ - true_mix).sum():.3f})",
+)
 print(f"log loss: {before:.3f} with the training prior -> {after:.3f} after the correction")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 x = np.arange(4)
-for i, (label, v) in enumerate([("training mix", clf.class_prior_), ("true deployment mix", true_mix),
-                                ("EM estimate", clf.deployment_prior_)]):
+for i, (label, v) in enumerate(
+    [
+        ("training mix", clf.class_prior_),
+        ("true deployment mix", true_mix),
+        ("EM estimate", clf.deployment_prior_),
+    ]
+):
     ax.bar(x + (i - 1) * 0.27, v, 0.27, label=label)
 ax.set_xticks(x)
 ax.set_xlabel("class")

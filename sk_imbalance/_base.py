@@ -319,7 +319,7 @@ _SHARED_PARAMS_DOC = """
     dtype : {"auto", "float32", "float64"}, default="auto"
         Precision of the network. ``"auto"`` uses the input's float dtype on CPU
         (float64 for float64 or integer input, as scikit-learn's MLP does) and
-        float32 on CUDA. float64 makes results exactly reproducible across batchings
+        float32 on CUDA. Predictions and scores come back in the network's dtype. float64 makes results exactly reproducible across batchings
         (sample-weight and subset invariance hold to ~1e-12); float32 is about twice
         as fast on CPU and the only sensible choice on a GPU.
     random_state : int, RandomState instance or None, default=None
@@ -579,7 +579,9 @@ class BaseNeuralEstimator(BaseEstimator):
 
         ``call(module, X_chunk)`` replaces ``module(X_chunk)`` when given (e.g. to
         return an encoder's embeddings instead of the training head's scores).
-        ``post(chunk)`` maps each chunk's float64 NumPy outputs to the final result
+        Outputs keep the network's dtype (float64 by default on the CPU; float32
+        networks give float32 results, which halves prediction memory).
+        ``post(chunk)`` maps each chunk's NumPy outputs to the final result
         (a decision rule, a softmax, an argmax), so that no full-size intermediate is
         ever held: peak memory is the result plus one chunk.
         """
@@ -598,7 +600,7 @@ class BaseNeuralEstimator(BaseEstimator):
             for start in range(0, n, chunk):
                 Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
                 scores = module(Xc) if call is None else call(module, Xc)
-                scores = scores.to("cpu", torch.float64).numpy()
+                scores = scores.to("cpu").numpy()
                 if post is not None:
                     scores = post(scores)
                 if n <= chunk:  # one chunk: no copy into a result array
@@ -680,7 +682,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         if getattr(self, "deployment_prior_", None) is None:
             return self._decision_scores_from_logits
         shift = np.log(self.deployment_prior_) - np.log(self.class_prior_)
-        return lambda z: _log_softmax(self._training_prior_scores(z)) + shift
+        return lambda z: _log_softmax(self._training_prior_scores(z)) + shift.astype(z.dtype)
 
     def _decision_scores(self, X, post=None):
         X = self._validate_X_predict(X)

@@ -276,7 +276,9 @@ class FocalClassifier(BaseNeuralClassifier):
     def _training_prior_scores(self, logits):
         # Undo the class reweighting (exact for weighted cross-entropy, approximate for
         # gamma > 0), so that fit_prior_shift's EM starts from p(y | x) under the prior.
-        return logits if self.alpha_ is None else logits - np.log(np.maximum(self.alpha_, 1e-300))
+        if self.alpha_ is None:
+            return logits
+        return logits - np.log(np.maximum(self.alpha_, 1e-300)).astype(logits.dtype)
 
     def predict_proba(self, X):
         r"""Class probabilities: the softmax of the network's logits.

@@ -215,7 +215,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         return torch.as_tensor(self._effective_tau() * np.log(class_prior))
 
     def _decision_scores_from_logits(self, logits):
-        log_pi = np.log(self.class_prior_)
+        log_pi = np.log(self.class_prior_).astype(logits.dtype)
         objective = self.objective
         if isinstance(objective, str):
             if objective not in ("balanced", "accuracy"):
@@ -225,6 +225,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
             log_q = log_pi if objective == "accuracy" else None
         else:
             log_q = np.log(check_prior(objective, len(self.classes_), "objective"))
+            log_q = log_q.astype(logits.dtype)
         if self.adjustment == "none":
             # Raw logits estimate the training posterior; only a prior shift changes them.
             return logits if log_q is None else logits + log_q - log_pi
@@ -237,7 +238,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         if self.adjustment == "none":
             return logits
         tau = self._effective_tau()
-        log_pi = np.log(self.class_prior_)
+        log_pi = np.log(self.class_prior_).astype(logits.dtype)
         balanced = logits if self.adjustment == "loss" else logits - tau * log_pi
         return balanced + tau * log_pi
 

@@ -170,7 +170,12 @@ def test_dtype_follows_input_and_parameter(imbalanced):
     assert next(clf.net_.module_.parameters()).dtype == torch.float64
     clf = LogitAdjustedClassifier(dtype="float32", **FAST).fit(X, y)
     assert next(clf.net_.module_.parameters()).dtype == torch.float32
-    assert clf.predict_proba(X).dtype == np.float64
+    # Outputs keep the network's dtype (halves prediction memory for float32 networks).
+    for method in ("predict_proba", "decision_function", "predict_log_proba"):
+        assert getattr(clf, method)(X).dtype == np.float32
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0, rtol=1e-5)
+    for objective in ("accuracy", [0.2, 0.3, 0.5]):
+        assert clf.set_params(objective=objective).predict_proba(X).dtype == np.float32
 
 
 # --------------------------------------------------------------------- integration
