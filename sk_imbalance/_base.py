@@ -790,18 +790,13 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
 
 
 def _log_softmax(a):
-    """Row-wise log-softmax, in place on a fresh array."""
-    a -= a.max(axis=1, keepdims=True)
-    a -= np.log(np.exp(a).sum(axis=1, keepdims=True))
-    return a
+    """Row-wise log-softmax of a NumPy array (one fused torch kernel, dtype kept)."""
+    return torch.log_softmax(torch.from_numpy(np.ascontiguousarray(a)), dim=1).numpy()
 
 
 def _softmax(a):
-    """Row-wise softmax, in place on a fresh array."""
-    a -= a.max(axis=1, keepdims=True)
-    np.exp(a, out=a)
-    a /= a.sum(axis=1, keepdims=True)
-    return a
+    """Row-wise softmax of a NumPy array (one fused torch kernel, dtype kept)."""
+    return torch.softmax(torch.from_numpy(np.ascontiguousarray(a)), dim=1).numpy()
 
 
 def fit_atomically(estimator, fit_fn):
