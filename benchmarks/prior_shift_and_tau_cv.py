@@ -14,13 +14,10 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
-from sk_imbalance.datasets import load_long_tailed
+from sk_imbalance.datasets import load_long_tailed, make_prior_shift
 
 
 def tau_cv(seed):
@@ -38,33 +35,8 @@ def tau_cv(seed):
 
 
 def synthetic_shift():
-    X, y = make_classification(
-        6000,
-        10,
-        n_informative=6,
-        n_redundant=0,
-        n_classes=4,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
-    rng = np.random.RandomState(0)
-    train_mix, q = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
-    tr = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
-            for k, p in enumerate(train_mix)
-        ]
-    )
-    te = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
-            for k, p in enumerate(q)
-        ]
-    )
-    return X_tr[tr], y_tr[tr], X_te[te], y_te[te]
+    d = make_prior_shift(random_state=0)
+    return d.X_train, d.y_train, d.X_deploy, d.y_deploy
 
 
 def digits_shift():

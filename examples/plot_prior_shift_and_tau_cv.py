@@ -17,13 +17,10 @@ Two things the logit-adjustment paper leaves to the user:
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import LogitAdjustedClassifier, LogitAdjustedClassifierCV
-from sk_imbalance.datasets import load_long_tailed
+from sk_imbalance.datasets import load_long_tailed, make_prior_shift
 
 # %%
 # 1. The cross-validated tau against the test-set oracle
@@ -55,37 +52,14 @@ fig.tight_layout()
 # %%
 # 2. Estimating and correcting for an unknown deployment prior
 # ------------------------------------------------------------
-X, y = make_classification(
-    6000,
-    10,
-    n_informative=6,
-    n_redundant=0,
-    n_classes=4,
-    n_clusters_per_class=1,
-    class_sep=2.0,
-    random_state=0,
-)
-X = StandardScaler().fit_transform(X)
-X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
-rng = np.random.RandomState(0)
-train_mix, deploy_mix = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
-tr = np.concatenate(
-    [
-        rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
-        for k, p in enumerate(train_mix)
-    ]
-)
-te = np.concatenate(
-    [
-        rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
-        for k, p in enumerate(deploy_mix)
-    ]
-)
-clf = LogitAdjustedClassifier(random_state=0).fit(X_tr[tr], y_tr[tr])
-before = log_loss(y_te[te], clf.set_params(objective="accuracy").predict_proba(X_te[te]))
-clf.fit_prior_shift(X_te[te])  # unlabelled deployment data
-after = log_loss(y_te[te], clf.predict_proba(X_te[te]))
-true_mix = np.bincount(y_te[te]) / len(te)
+# Same classes, other mix: trained on (0.6, 0.25, 0.1, 0.05), deployed on (0.1, 0.2, 0.3, 0.4).
+shift = make_prior_shift(random_state=0)
+X_dep, y_dep = shift.X_deploy, shift.y_deploy
+clf = LogitAdjustedClassifier(random_state=0).fit(shift.X_train, shift.y_train)
+before = log_loss(y_dep, clf.set_params(objective="accuracy").predict_proba(X_dep))
+clf.fit_prior_shift(X_dep)  # unlabelled deployment data
+after = log_loss(y_dep, clf.predict_proba(X_dep))
+true_mix = np.bincount(y_dep) / len(y_dep)
 print("true deployment mix:", np.round(true_mix, 3))
 print(
     "EM estimate:        ",

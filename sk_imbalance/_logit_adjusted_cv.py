@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
@@ -180,7 +182,12 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                             Xv[tr], labels[tr], sample_weight=sw[tr]
                         )
                     est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
-                    scores[i, j] = scorer(est, Xv[te], labels[te], sample_weight=sw[te])
+                    with warnings.catch_warnings():
+                        # On long-tailed data a rare class is often missing from a fold.
+                        warnings.filterwarnings(
+                            "ignore", message="y_pred contains classes not in y_true"
+                        )
+                        scores[i, j] = scorer(est, Xv[te], labels[te], sample_weight=sw[te])
             mean = scores.mean(axis=0)
             best = np.flatnonzero(np.isclose(mean, mean.max(), rtol=0, atol=1e-12))
             best = best[np.argmin(np.abs(taus[best] - 1.0))]

@@ -1,11 +1,9 @@
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
+from sk_imbalance.datasets import make_prior_shift
 from sk_imbalance.prior_shift import adjust_to_prior, estimate_deployment_prior
 
 
@@ -39,33 +37,8 @@ def test_em_input_errors():
 @pytest.fixture(scope="module")
 def shifted():
     """Trained on a skewed prior, deployed on a reversed one (known exactly)."""
-    X, y = make_classification(
-        6000,
-        10,
-        n_informative=6,
-        n_redundant=0,
-        n_classes=4,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, stratify=y, random_state=0)
-    rng = np.random.RandomState(0)
-    train_prior, q = [0.6, 0.25, 0.1, 0.05], [0.1, 0.2, 0.3, 0.4]
-    tr = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(y_tr == k), int(p * 1200), replace=False)
-            for k, p in enumerate(train_prior)
-        ]
-    )
-    te = np.concatenate(
-        [
-            rng.choice(np.flatnonzero(y_te == k), int(p * 1400), replace=False)
-            for k, p in enumerate(q)
-        ]
-    )
-    return X_tr[tr], y_tr[tr], X_te[te], y_te[te], np.array(q)
+    d = make_prior_shift(random_state=0)
+    return d.X_train, d.y_train, d.X_deploy, d.y_deploy, np.array([0.1, 0.2, 0.3, 0.4])
 
 
 def test_fit_prior_shift_estimates_prior_and_improves_log_loss(shifted):

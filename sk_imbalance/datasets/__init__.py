@@ -6,6 +6,7 @@ from ._csv import load_csv
 from ._docstrings import load_docstrings
 from ._long_tail import load_long_tailed, long_tail_counts, make_long_tailed
 from ._multilabel import make_imbalanced_multilabel
+from ._prior_shift import make_prior_shift
 
 __all__ = [
     "load_csv",
@@ -14,4 +15,5 @@ __all__ = [
     "long_tail_counts",
     "make_imbalanced_multilabel",
     "make_long_tailed",
+    "make_prior_shift",
 ]
