@@ -1,12 +1,13 @@
 """Figures of the tau-by-CV and prior-shift features (LogitAdjustedClassifierCV, EM).
 
 1. Long-tailed digits (ratio 100), post-hoc logit adjustment: test balanced accuracy of
-   the tau chosen by 5-fold CV against the best tau of the grid chosen on the test set.
+   the tau chosen by 5-fold CV (the default one-standard-error rule, and the best mean CV
+   score) against the best tau of the grid chosen on the test set.
 2. Synthetic prior shift (the test suite's setting, and long-tailed digits with a
    reversed class mix): L1 error of the EM estimate of the deployment prior, and log loss
    before and after the correction.
 
-    python benchmarks/prior_shift_and_tau_cv.py [--seeds 0 1 2]
+    python benchmarks/prior_shift_and_tau_cv.py [--seeds 0 1 2 3 4]
 """
 
 import argparse
@@ -21,17 +22,23 @@ from sk_imbalance.datasets import load_long_tailed, make_prior_shift
 
 
 def tau_cv(seed):
+    """CV-chosen tau (both selection rules) against the test-set oracle of the grid."""
     d = load_long_tailed("digits", imbalance_ratio=100, random_state=seed)
     cv = LogitAdjustedClassifierCV(random_state=seed).fit(d.X_train, d.y_train)
+    # Post-hoc: the network does not depend on tau, so this is also the CV estimator's
+    # final network; every tau of the grid is a decision rule on it.
     net = LogitAdjustedClassifier(adjustment="post_hoc", random_state=seed)
     net.fit(d.X_train, d.y_train)
+    taus = cv.cv_results_["taus"]
     grid = {
-        t: balanced_accuracy_score(d.y_test, net.set_params(tau=t).predict(d.X_test))
-        for t in cv.cv_results_["taus"]
+        t: balanced_accuracy_score(d.y_test, net.set_params(tau=t).predict(d.X_test)) for t in taus
     }
-    best = max(grid, key=grid.get)
+    oracle = max(grid, key=grid.get)
     ba = balanced_accuracy_score(d.y_test, cv.predict(d.X_test))
-    return cv.tau_, ba, best, grid[best]
+    mean = cv.cv_results_["mean_test_score"]
+    top = np.flatnonzero(np.isclose(mean, mean.max(), rtol=0, atol=1e-12))
+    best_mean = taus[top[np.argmin(np.abs(taus[top] - 1.0))]]
+    return cv.tau_, ba, best_mean, grid[best_mean], oracle, grid[oracle]
 
 
 def synthetic_shift():
@@ -68,18 +75,28 @@ def em(name, make, data):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
 
     print("1. tau by 5-fold CV vs the test-set oracle (long-tailed digits, ratio 100, post-hoc)\n")
-    print("| seed | CV tau | test BA (CV tau) | oracle tau | oracle BA | ratio |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| seed | CV tau (one_se) | test BA | CV tau (best mean) | test BA | oracle tau "
+        "| oracle BA | ratio one_se | ratio best mean |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for seed in args.seeds:
-        tau, ba, best, oracle = tau_cv(seed)
-        print(f"| {seed} | {tau:g} | {ba:.4f} | {best:g} | {oracle:.4f} | {ba / oracle:.4f} |")
+        tau, ba, tau_b, ba_b, best, oracle = tau_cv(seed)
+        ratios.append((ba / oracle, ba_b / oracle))
+        print(
+            f"| {seed} | {tau:g} | {ba:.4f} | {tau_b:g} | {ba_b:.4f} | {best:g} | {oracle:.4f} "
+            f"| {ba / oracle:.4f} | {ba_b / oracle:.4f} |"
+        )
+    r = np.array(ratios)
+    print(f"| mean | | | | | | | {r[:, 0].mean():.4f} | {r[:, 1].mean():.4f} |")
 
     print("\n2. EM estimate of the deployment prior (L1 error) and log loss\n")
     print(

@@ -642,27 +642,40 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
                 f"got only one class: {classes[0]!r}."
             )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if self.class_weight is not None:
-            if isinstance(self.class_weight, str):  # "balanced"
-                # From the sample-weighted counts (integer weights act as repeats); a
-                # class whose samples all weigh zero gets weight 0 instead of 0 * inf.
-                present = np.bincount(y_enc, weights=sw, minlength=classes.shape[0]) > 0
-                cw = np.zeros(classes.shape[0])
-                cw[present] = compute_class_weight(
-                    "balanced", classes=classes[present], y=y[sw > 0], sample_weight=sw[sw > 0]
-                )
-            else:
-                cw = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sw_train = sw * cw[y_enc]
-        else:
-            sw_train = sw
-        mass = np.bincount(y_enc, weights=sw, minlength=classes.shape[0])
+        sw_train, mass = self._training_weights(y_enc, classes, sw)
+        return X, y_enc, classes, sw_train, mass
+
+    def _training_weights(self, y_enc, classes, sw):
+        """Sample weights times class weights, and the weighted class counts.
+
+        ``y_enc`` indexes ``classes``; a class may have no sample here (a
+        cross-validation fold), its count is then 0. Raises if fewer than two classes
+        keep a positive weight.
+        """
+        n_classes = classes.shape[0]
+        mass = np.bincount(y_enc, weights=sw, minlength=n_classes)
         if np.count_nonzero(mass > 0) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes with positive "
                 "sample_weight; after weighting only one class is left."
             )
-        return X, y_enc, classes, sw_train, mass
+        if self.class_weight is None:
+            return sw, mass
+        if isinstance(self.class_weight, str):  # "balanced"
+            # From the sample-weighted counts (integer weights act as repeats); a class
+            # whose samples all weigh zero (or that has none) gets weight 0, not 0 * inf.
+            present = mass > 0
+            cw = np.zeros(n_classes)
+            keep = sw > 0
+            cw[present] = compute_class_weight(
+                "balanced",
+                classes=classes[present],
+                y=classes[y_enc[keep]],
+                sample_weight=sw[keep],
+            )
+        else:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=classes[y_enc])
+        return sw * cw[y_enc], mass
 
     def _fit_classifier(self, X, y, sample_weight, class_prior):
         """Fit given validated data; returns the attributes to set."""

@@ -43,6 +43,17 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         As in scikit-learn (an int gives ``StratifiedKFold``).
     scoring : str, callable or None, default="balanced_accuracy"
         Any scikit-learn scorer; scored with the test fold's ``sample_weight``.
+    tau_selection : {"one_se", "best"}, default="one_se"
+        How ``tau_`` is picked from the CV scores. ``"best"``: the highest mean score.
+        ``"one_se"``: the one-standard-error rule (Hastie et al., *The Elements of
+        Statistical Learning*, section 7.10) centred on ``tau = 1``: among the values whose mean
+        score is within one standard error (over the folds) of the best, the closest to 1,
+        the temperature that is Bayes-consistent for the balanced error when the
+        network's probabilities are calibrated. On long-tailed data the rarest classes
+        have one or two samples, so most test folds lack them and the per-fold score
+        cannot see what a larger ``tau`` does for them; the mean score then favours
+        small temperatures, and the rule departs from ``tau = 1`` only when the
+        evidence is larger than the fold-to-fold noise.
     adjustment : {"post_hoc", "loss", "bias_init"}, default="post_hoc"
         Where the adjustment enters (see :class:`LogitAdjustedClassifier`).
     objective, class_prior, class_weight
@@ -53,7 +64,8 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
     Attributes
     ----------
     tau_ : float
-        The chosen temperature (ties go to the value closest to 1).
+        The chosen temperature (see ``tau_selection``; ties go to the value closest
+        to 1).
     cv_results_ : dict of ndarray
         ``"taus"``, ``"mean_test_score"``, ``"std_test_score"`` and
         ``"split_test_scores"`` of shape (n_splits, n_taus).
@@ -84,6 +96,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         "taus": [None, "array-like"],
         "cv": ["cv_object"],
         "scoring": [None, str, callable],
+        "tau_selection": [StrOptions({"one_se", "best"})],
     }
 
     def __init__(
@@ -91,6 +104,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         taus=None,
         cv=5,
         scoring="balanced_accuracy",
+        tau_selection="one_se",
         adjustment="post_hoc",
         objective="balanced",
         class_prior=None,
@@ -135,6 +149,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         self.taus = taus
         self.cv = cv
         self.scoring = scoring
+        self.tau_selection = tau_selection
 
     def _effective_tau(self):
         return self.tau_
@@ -143,9 +158,24 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         params = {
             k: v
             for k, v in self.get_params(deep=False).items()
-            if k not in ("taus", "cv", "scoring")
+            if k not in ("taus", "cv", "scoring", "tau_selection")
         }
         return LogitAdjustedClassifier(tau=tau, **params)
+
+    def _fit_fold(self, tau, X, y_enc, classes, sample_weight):
+        """A network fitted on one training fold, with the output layout of the final one.
+
+        Every class of the whole training set keeps its output, even one missing from
+        the fold (its prior is then smoothed as for an empty class in the final fit), so
+        that every fold network scores all classes: a scorer on probabilities (such as
+        ``"neg_log_loss"``) needs a column for every class.
+        """
+        est = self._fold_estimator(tau)
+        sw_train, mass = est._training_weights(y_enc, classes, sample_weight)
+        prior = est._class_prior_from(mass, len(classes))
+        attrs = est._fit_classifier(X, y_enc, sw_train, prior)
+        est.__dict__.update(attrs, classes_=classes, class_prior_=prior, n_features_in_=X.shape[1])
+        return est
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -174,23 +204,22 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
             scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
             splits = list(cv.split(Xv, labels))
             scores = np.empty((len(splits), taus.size))
-            for i, (tr, te) in enumerate(splits):
-                est = None
-                for j, tau in enumerate(taus):
-                    if est is None or self.adjustment != "post_hoc":
-                        est = self._fold_estimator(tau).fit(
-                            Xv[tr], labels[tr], sample_weight=sw[tr]
-                        )
-                    est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
-                    with warnings.catch_warnings():
-                        # On long-tailed data a rare class is often missing from a fold.
-                        warnings.filterwarnings(
-                            "ignore", message="y_pred contains classes not in y_true"
-                        )
+            folds = None
+            for j, tau in enumerate(taus):
+                if folds is None or self.adjustment != "post_hoc":
+                    folds = [
+                        self._fit_fold(tau, Xv[tr], y_enc[tr], classes, sw[tr]) for tr, _ in splits
+                    ]
+                with warnings.catch_warnings():
+                    # On long-tailed data a rare class is often missing from a fold.
+                    warnings.filterwarnings(
+                        "ignore", message="y_pred contains classes not in y_true"
+                    )
+                    for i, (est, (_, te)) in enumerate(zip(folds, splits, strict=True)):
+                        est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
                         scores[i, j] = scorer(est, Xv[te], labels[te], sample_weight=sw[te])
             mean = scores.mean(axis=0)
-            best = np.flatnonzero(np.isclose(mean, mean.max(), rtol=0, atol=1e-12))
-            best = best[np.argmin(np.abs(taus[best] - 1.0))]
+            best = _select_tau(taus, scores, self.tau_selection)
             self.tau_ = float(taus[best])  # used by the final fit's criterion and bias
             prior = self._class_prior_from(mass, len(classes))
             attrs = self._fit_classifier(Xv, y_enc, sw_train, prior)
@@ -209,3 +238,20 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
             return attrs
 
         return fit_atomically(self, _fit)
+
+
+def _select_tau(taus, scores, rule):
+    """Index of the chosen ``tau`` given the (n_splits, n_taus) CV scores.
+
+    ``"best"``: the highest mean score. ``"one_se"``: among the values whose mean score
+    is within one standard error of the best mean, the closest to 1 (the temperature
+    that is Bayes-consistent for calibrated scores). Ties go to the value closest to 1.
+    """
+    mean = scores.mean(axis=0)
+    top = mean.max()
+    if rule == "one_se" and scores.shape[0] > 1:
+        b = np.argmax(mean)
+        se = scores[:, b].std(ddof=1) / np.sqrt(scores.shape[0])
+        top -= se
+    candidates = np.flatnonzero(mean >= top - 1e-12)
+    return candidates[np.argmin(np.abs(taus[candidates] - 1.0))]

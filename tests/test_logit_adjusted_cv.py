@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.metrics import balanced_accuracy_score, make_scorer, recall_score
+from sklearn.metrics import balanced_accuracy_score, log_loss, make_scorer, recall_score
 
 from sk_imbalance import LogitAdjustedClassifier, LogitAdjustedClassifierCV
 from sk_imbalance.datasets import load_long_tailed
@@ -34,23 +34,26 @@ def data():
 def test_post_hoc_search_fits_once_per_fold(data, monkeypatch):
     X, y = data
     calls = []
-    original = LogitAdjustedClassifier.fit
+    original = LogitAdjustedClassifier._fit_classifier
 
     def counting_fit(self, *a, **k):
         calls.append(type(self).__name__)
         return original(self, *a, **k)
 
-    monkeypatch.setattr(LogitAdjustedClassifier, "fit", counting_fit)
+    monkeypatch.setattr(LogitAdjustedClassifier, "_fit_classifier", counting_fit)
     LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, **FAST).fit(X, y)
     assert calls.count("LogitAdjustedClassifier") == 3  # one network per fold, any grid
+    assert calls.count("LogitAdjustedClassifierCV") == 1  # and the final refit
     calls.clear()
     LogitAdjustedClassifierCV(adjustment="loss", taus=[0.5, 1.0], cv=3, **FAST).fit(X, y)
     assert calls.count("LogitAdjustedClassifier") == 6  # tau changes training
 
 
-def test_chosen_tau_maximises_cv_score_and_final_model_uses_it(data):
+def test_best_rule_maximises_cv_score_and_final_model_uses_it(data):
     X, y = data
-    clf = LogitAdjustedClassifierCV(taus=[0.0, 1.0, 2.0], cv=3, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifierCV(taus=[0.0, 1.0, 2.0], cv=3, tau_selection="best", **FAST).fit(
+        X, y
+    )
     res = clf.cv_results_
     assert clf.tau_ == res["taus"][np.argmax(res["mean_test_score"])]
     assert clf.best_score_ == pytest.approx(res["mean_test_score"].max())
@@ -59,10 +62,42 @@ def test_chosen_tau_maximises_cv_score_and_final_model_uses_it(data):
     assert "tau" not in clf.get_params()
 
 
+def test_one_se_rule_picks_the_tau_closest_to_one_within_one_standard_error(data):
+    X, y = data
+    taus = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
+    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, **FAST).fit(X, y)
+    scores = clf.cv_results_["split_test_scores"]
+    mean = scores.mean(axis=0)
+    se = scores[:, np.argmax(mean)].std(ddof=1) / np.sqrt(scores.shape[0])
+    within = np.asarray(taus)[mean >= mean.max() - se]
+    assert clf.tau_ == within[np.argmin(np.abs(within - 1.0))]
+    assert clf.best_score_ == pytest.approx(mean[taus.index(clf.tau_)])
+    best = LogitAdjustedClassifierCV(taus=taus, cv=4, tau_selection="best", **FAST).fit(X, y)
+    np.testing.assert_array_equal(scores, best.cv_results_["split_test_scores"])
+
+
+def test_probability_scorer_with_a_class_missing_from_a_training_fold():
+    # Class 2 has 2 samples: with 3 folds, one training part lacks it, and its fold
+    # network must still give the class a probability column for the log loss.
+    X, y = make_classification(120, 6, n_informative=4, n_classes=3, random_state=0)
+    y[y == 2] = 1
+    y[[0, 1]] = 2
+    scoring = make_scorer(
+        log_loss, greater_is_better=False, response_method="predict_proba", labels=[0, 1, 2]
+    )
+    clf = LogitAdjustedClassifierCV(
+        taus=[0.0, 1.0], cv=3, scoring=scoring, tau_selection="best", **FAST
+    ).fit(X, y)
+    assert np.isfinite(clf.cv_results_["split_test_scores"]).all()
+    assert clf.predict_proba(X).shape == (120, 3)
+
+
 def test_any_scorer(data):
     X, y = data
     rare_recall = make_scorer(recall_score, labels=[2], average="macro")
-    clf = LogitAdjustedClassifierCV(taus=[0.0, 3.0], cv=3, scoring=rare_recall, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifierCV(
+        taus=[0.0, 3.0], cv=3, scoring=rare_recall, tau_selection="best", **FAST
+    ).fit(X, y)
     assert clf.tau_ == 3.0  # a bigger boost of the rare class always helps its recall
 
 
