@@ -1,7 +1,7 @@
 """
-==================================================================
+===================================================================
 Resamplers and losses: side by side and combined (imbalanced-learn)
-==================================================================
+===================================================================
 
 imbalanced-learn's resamplers change the *data* a network sees; the estimators of
 ``sk_imbalance`` change its *objective*. Both are scikit-learn estimators, so they go
