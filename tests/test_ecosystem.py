@@ -58,7 +58,6 @@ ESTIMATORS = {
     "zlpr": (lambda: ZLPRMultiLabelClassifier(**EXACT), "multilabel", "decision_function"),
     "siamese": (lambda: SiameseAMSoftmaxEncoder(**EXACT), "groups", "transform"),
 }
-SINGLE_LABEL = ["logit_adjusted", "focal", "logit_adjusted_cv"]
 
 
 def _data(kind, n=180, seed=0):
