@@ -17,12 +17,15 @@ on balanced accuracy, and plot each class's recall against its training frequenc
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import make_pipeline
 from sklearn.metrics import balanced_accuracy_score, recall_score
 
 from sk_imbalance import LogitAdjustedClassifier
 from sk_imbalance.datasets import load_long_tailed
+
+torch.set_num_threads(1)  # small networks: one thread is fastest and reproducible
 
 data = load_long_tailed("digits", imbalance_ratio=100, random_state=0)
 print("training images per class:", data.class_counts)

@@ -17,10 +17,13 @@ Two things the logit-adjustment paper leaves to the user:
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from sk_imbalance import LogitAdjustedClassifier, LogitAdjustedClassifierCV
 from sk_imbalance.datasets import load_long_tailed, make_prior_shift
+
+torch.set_num_threads(1)  # small networks: one thread is fastest and reproducible
 
 # %%
 # 1. The cross-validated tau against the test-set oracle

@@ -9,7 +9,14 @@ from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params, _check_sample_weight
 
 from ._base import fill_shared_doc, fit_atomically
 from ._logit_adjusted import LogitAdjustedClassifier
@@ -42,7 +49,8 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
     cv : int, cross-validation generator or iterable, default=5
         As in scikit-learn (an int gives ``StratifiedKFold``).
     scoring : str, callable or None, default="balanced_accuracy"
-        Any scikit-learn scorer; scored with the test fold's ``sample_weight``.
+        Any scikit-learn scorer; scored with the test fold's ``sample_weight`` (with
+        metadata routing enabled: when the scorer requests it, see :meth:`fit`).
     tau_selection : {"one_se", "best"}, default="one_se"
         How ``tau_`` is picked from the CV scores. ``"best"``: the highest mean score.
         ``"one_se"``: the one-standard-error rule (Hastie et al., *The Elements of
@@ -178,7 +186,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         return est
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose ``tau`` by cross-validation, then fit on all the data.
 
         Parameters
@@ -186,12 +194,28 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
-            Used to fit every fold and to score the test folds.
+            Used to fit every fold and the final network, and to score the test folds.
+            With metadata routing enabled (``sklearn.set_config(
+            enable_metadata_routing=True)``) the scorer receives it only if it requests
+            it, as in scikit-learn's ``LogisticRegressionCV``: e.g.
+            ``scoring=get_scorer("balanced_accuracy").set_score_request(
+            sample_weight=True)``.
+        **params : dict
+            Only with metadata routing enabled: metadata for the ``cv`` splitter's
+            ``split`` (e.g. ``groups`` for ``GroupKFold``) and for the scorer, routed
+            as they request them.
 
         Returns
         -------
         self : LogitAdjustedClassifierCV
         """
+        _raise_for_params(params, self, "fit")
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+        else:
+            split_params = {}
+            score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
 
         def _fit():
             Xv, y_enc, classes, sw_train, mass = self._prepare_fit(X, y, sample_weight)
@@ -202,7 +226,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                 raise ValueError(f"`taus` must be a non-empty 1-D grid of values >= 0; got {taus}.")
             cv = check_cv(self.cv, labels, classifier=True)
             scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
-            splits = list(cv.split(Xv, labels))
+            splits = list(cv.split(Xv, labels, **split_params))
             scores = np.empty((len(splits), taus.size))
             folds = None
             for j, tau in enumerate(taus):
@@ -217,7 +241,8 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                     )
                     for i, (est, (_, te)) in enumerate(zip(folds, splits, strict=True)):
                         est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
-                        scores[i, j] = scorer(est, Xv[te], labels[te], sample_weight=sw[te])
+                        fold_score_params = _check_method_params(Xv, score_params, indices=te)
+                        scores[i, j] = scorer(est, Xv[te], labels[te], **fold_score_params)
             mean = scores.mean(axis=0)
             best = _select_tau(taus, scores, self.tau_selection)
             self.tau_ = float(taus[best])  # used by the final fit's criterion and bias
@@ -238,6 +263,24 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
             return attrs
 
         return fit_atomically(self, _fit)
+
+    def get_metadata_routing(self):
+        """Metadata routing of this estimator (as scikit-learn's ``LogisticRegressionCV``).
+
+        ``fit`` consumes ``sample_weight`` itself (see ``set_fit_request``) and routes
+        metadata to the ``cv`` splitter's ``split`` and to the scorer.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(scorer=scorer, method_mapping=MethodMapping().add(caller="fit", callee="score"))
+        )
 
 
 def _select_tau(taus, scores, rule):

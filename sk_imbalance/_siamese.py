@@ -20,11 +20,13 @@ from .losses import AMSoftmaxLoss
 __all__ = ["SiameseAMSoftmaxEncoder", "leave_one_out_recall"]
 
 
-def leave_one_out_recall(embeddings, groups, chunk=2048):
+def leave_one_out_recall(embeddings, groups, chunk=2048, sample_weight=None):
     """Leave-one-out top-1 retrieval accuracy by cosine similarity.
 
     Every item whose group has another member is a query; it is correct when its
     most similar other item (cosine) is of its group. Ties go to the first index.
+    With ``sample_weight`` the result is the weighted mean of the queries' hits (the
+    items retrieved from do not change), as a classifier's weighted accuracy.
     """
     Z = np.asarray(embeddings, dtype=np.float64)
     Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
@@ -32,13 +34,16 @@ def leave_one_out_recall(embeddings, groups, chunk=2048):
     queries = np.flatnonzero(counts[g] > 1)
     if queries.size == 0:
         raise ValueError("No group has two members: leave-one-out retrieval is undefined.")
-    hits = 0
+    w = np.ones(Z.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    if not np.sum(w[queries]) > 0:
+        raise ValueError("The queries' sample_weight sums to zero: the recall is undefined.")
+    hits = 0.0
     for start in range(0, queries.size, chunk):
         q = queries[start : start + chunk]
         sim = Z[q] @ Z.T
         sim[np.arange(q.size), q] = -np.inf
-        hits += int(np.sum(g[np.argmax(sim, axis=1)] == g[q]))
-    return hits / queries.size
+        hits += np.sum(w[q] * (g[np.argmax(sim, axis=1)] == g[q]))
+    return float(hits / np.sum(w[queries]))
 
 
 def _group_split(X, y_enc, sw, fraction, random_state, min_groups=10):
@@ -401,7 +406,7 @@ class SiameseAMSoftmaxEncoder(
             )
         return np.sum(Z1 * Z2, axis=1)
 
-    def score(self, X, y):
+    def score(self, X, y, sample_weight=None):
         """Leave-one-out top-1 retrieval accuracy within ``X``.
 
         Each item whose group has another member in ``X`` queries all other items;
@@ -413,6 +418,8 @@ class SiameseAMSoftmaxEncoder(
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Group of each item.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the queries: the score is the weighted mean of their hits.
 
         Returns
         -------
@@ -424,4 +431,6 @@ class SiameseAMSoftmaxEncoder(
         y = np.asarray(y)
         if y.shape[0] != Z.shape[0]:
             raise ValueError(f"X has {Z.shape[0]} rows but y has {y.shape[0]} entries.")
-        return leave_one_out_recall(Z, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, Z, ensure_non_negative=True)
+        return leave_one_out_recall(Z, y, sample_weight=sample_weight)
