@@ -29,6 +29,12 @@ from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
+from ._parallel import (
+    in_worker_process,
+    limit_torch_threads,
+    rebalance_torch_threads,
+    worker_cuda_device,
+)
 from .networks import ACTIVATIONS, MLP, set_output_bias
 from .prior_shift import estimate_deployment_prior
 
@@ -187,6 +193,13 @@ class _BestScore(Callback):
         self.score_fn = None  # it holds the validation data: neither kept nor pickled
 
 
+class _ThreadBudget(Callback):
+    """Re-applies the torch thread budget at every batch (see ``_parallel``)."""
+
+    def on_batch_begin(self, net, **kwargs):
+        rebalance_torch_threads()
+
+
 class _EpochBar(Callback):
     """A tqdm progress bar over epochs with the current losses (``verbose=1``)."""
 
@@ -242,6 +255,11 @@ def _silent(*args, **kwargs):
 def resolve_device(device):
     """Turn ``"auto"`` into ``"cuda"`` when a GPU is available, else ``"cpu"``.
 
+    In a worker process of a parallel search (loky, multiprocessing, Dask),
+    ``"auto"`` claims a GPU that no other worker holds (``"cuda:<i>"``) and falls
+    back to ``"cpu"`` when all are claimed, so that workers do not share a GPU
+    unless asked to with an explicit ``"cuda"`` or ``"cuda:<i>"``.
+
     Raises
     ------
     ValueError
@@ -249,7 +267,9 @@ def resolve_device(device):
         CUDA device.
     """
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        if not torch.cuda.is_available():
+            return "cpu"
+        return worker_cuda_device() if in_worker_process() else "cuda"
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -314,8 +334,10 @@ _SHARED_PARAMS_DOC = """
         ``torch.nn.Module`` that maps a ``(batch, n_features)`` tensor to
         ``(batch, n_outputs)`` scores. ``None`` builds the MLP described above.
     device : str, default="auto"
-        Torch device to train and predict on; ``"auto"`` picks CUDA when available.
-        The device used is stored in ``device_``.
+        Torch device to train and predict on; ``"auto"`` picks CUDA when available
+        (in a worker process of a parallel search, a GPU that no other worker holds,
+        else the CPU; see the "Scaling out" guide). The device used is stored in
+        ``device_``.
     dtype : {"auto", "float32", "float64"}, default="auto"
         Precision of the network. ``"auto"`` uses the input's float dtype on CPU
         (float64 for float64 or integer input, as scikit-learn's MLP does) and
@@ -401,7 +423,11 @@ class BaseNeuralEstimator(BaseEstimator):
                 load_best=has_valid,
                 sink=_silent,
             )
-        callbacks = [("finite_loss", _FiniteLossGuard()), ("stopping", stopping)]
+        callbacks = [
+            ("finite_loss", _FiniteLossGuard()),
+            ("stopping", stopping),
+            ("thread_budget", _ThreadBudget()),
+        ]
         if self.verbose == 1:
             callbacks.append(("epoch_bar", _EpochBar(self.max_iter, type(self).__name__)))
         elif self.verbose and self.verbose >= 2:
@@ -478,7 +504,7 @@ class BaseNeuralEstimator(BaseEstimator):
         loader_device = device if storage != device else None
 
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=cuda_devices):
+        with torch.random.fork_rng(devices=cuda_devices), limit_torch_threads():
             torch.random.default_generator.manual_seed(seed)
             if cuda_devices:
                 with torch.cuda.device(cuda_devices[0]):
@@ -596,7 +622,7 @@ class BaseNeuralEstimator(BaseEstimator):
         n = X.shape[0]
         out = None
         quiet = contextlib.nullcontext() if X.flags.writeable else _readonly_ok()
-        with torch.inference_mode(), quiet:
+        with torch.inference_mode(), quiet, limit_torch_threads():
             for start in range(0, n, chunk):
                 Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
                 scores = module(Xc) if call is None else call(module, Xc)
