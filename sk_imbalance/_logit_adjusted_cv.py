@@ -9,9 +9,8 @@ from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight
 
-from ._base import fill_shared_doc, fit_atomically
+from ._base import _check_weights, fill_shared_doc, fit_atomically
 from ._logit_adjusted import LogitAdjustedClassifier
 
 __all__ = ["LogitAdjustedClassifierCV"]
@@ -147,6 +146,15 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         }
         return LogitAdjustedClassifier(tau=tau, **params)
 
+    def _fit_fold(self, i, n_splits, tau, X, y, sample_weight):
+        try:
+            return self._fold_estimator(tau).fit(X, y, sample_weight=sample_weight)
+        except ValueError as exc:  # e.g. a fold whose training part holds one class
+            raise ValueError(
+                f"Cross-validation fold {i + 1} of {n_splits} could not be fitted: {exc} "
+                "Use fewer folds (cv) or more samples of the rare classes."
+            ) from exc
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Choose ``tau`` by cross-validation, then fit on all the data.
@@ -165,7 +173,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
 
         def _fit():
             Xv, y_enc, classes, sw_train, mass = self._prepare_fit(X, y, sample_weight)
-            sw = _check_sample_weight(sample_weight, Xv, dtype=np.float64)
+            sw = _check_weights(sample_weight, Xv)
             labels = classes[y_enc]
             taus = np.asarray(DEFAULT_TAUS if self.taus is None else self.taus, dtype=float)
             if taus.ndim != 1 or taus.size == 0 or np.any(taus < 0) or not np.isfinite(taus).all():
@@ -178,9 +186,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                 est = None
                 for j, tau in enumerate(taus):
                     if est is None or self.adjustment != "post_hoc":
-                        est = self._fold_estimator(tau).fit(
-                            Xv[tr], labels[tr], sample_weight=sw[tr]
-                        )
+                        est = self._fit_fold(i, len(splits), tau, Xv[tr], labels[tr], sw[tr])
                     est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
                     with warnings.catch_warnings():
                         # On long-tailed data a rare class is often missing from a fold.
