@@ -24,26 +24,32 @@ from sk_imbalance import LogitAdjustedClassifier
 HERE = Path(__file__).parent
 NAME = "logit_adjusted_previous_release"
 
-rng = np.random.default_rng(0)
-centres = rng.standard_normal((3, 4)) * 2
-y_idx = rng.integers(0, 3, 60)
-X = centres[y_idx] + rng.standard_normal((60, 4))
-y = np.array(["cat", "dog", "owl"])[y_idx]
-clf = LogitAdjustedClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
 
-X_test = rng.standard_normal((25, 4)) * 2
-(HERE / f"{NAME}.pkl").write_bytes(pickle.dumps(clf))
-np.savez(
-    HERE / f"{NAME}.npz",
-    X=X_test,
-    predict=clf.predict(X_test).astype(str),
-    predict_proba=clf.predict_proba(X_test),
-)
-meta = {
-    "sk_imbalance": sk_imbalance.__version__,
-    "torch": torch.__version__,
-    "skorch": skorch.__version__,
-    "classes": clf.classes_.tolist(),
-}
-(HERE / f"{NAME}.json").write_text(json.dumps(meta, indent=1) + "\n")
-print(meta, (HERE / f"{NAME}.pkl").stat().st_size, "bytes")
+def main():
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 4)) * 2
+    y_idx = rng.integers(0, 3, 60)
+    X = centres[y_idx] + rng.standard_normal((60, 4))
+    y = np.array(["cat", "dog", "owl"])[y_idx]
+    clf = LogitAdjustedClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+
+    X_test = rng.standard_normal((25, 4)) * 2
+    (HERE / f"{NAME}.pkl").write_bytes(pickle.dumps(clf))
+    np.savez(
+        HERE / f"{NAME}.npz",
+        X=X_test,
+        predict=clf.predict(X_test).astype(str),
+        predict_proba=clf.predict_proba(X_test),
+    )
+    meta = {
+        "sk_imbalance": sk_imbalance.__version__,
+        "torch": torch.__version__,
+        "skorch": skorch.__version__,
+        "classes": clf.classes_.tolist(),
+    }
+    (HERE / f"{NAME}.json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(meta, (HERE / f"{NAME}.pkl").stat().st_size, "bytes")
+
+
+if __name__ == "__main__":  # not on import (pytest --doctest-modules imports it)
+    main()
