@@ -5,6 +5,7 @@ imbalance-aware objectives and drop into ``Pipeline``, ``GridSearchCV`` and side
 comparisons with imbalanced-learn.
 """
 
+from ._base import InconsistentVersionWarning
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 from ._logit_adjusted_cv import LogitAdjustedClassifierCV
@@ -15,6 +16,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "FocalClassifier",
+    "InconsistentVersionWarning",
     "LogitAdjustedClassifier",
     "LogitAdjustedClassifierCV",
     "SiameseAMSoftmaxEncoder",

@@ -41,6 +41,7 @@ from .prior_shift import estimate_deployment_prior
 __all__ = [
     "BaseNeuralEstimator",
     "BaseNeuralClassifier",
+    "InconsistentVersionWarning",
     "fill_shared_doc",
     "fit_atomically",
     "resolve_device",
@@ -70,13 +71,16 @@ class _SliceLoader:
     ``index_select`` per tensor. Shuffling uses its own seeded generator, so the global
     RNG is never touched, and is skipped when one batch holds all samples. Data kept
     on the host while training on an accelerator is copied once per batch.
+    ``copy=True`` never hands out views of the stored data (for a user's module,
+    which might write into its input).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, seed=0, device=None):
+    def __init__(self, dataset, batch_size, shuffle=False, seed=0, device=None, copy=False):
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.device = device
+        self.copy = copy
         self.generator = torch.Generator().manual_seed(int(seed)) if shuffle else None
 
     def __len__(self):
@@ -97,6 +101,8 @@ class _SliceLoader:
             if perm is None:
                 sl = slice(start, start + bs)
                 Xb, yb, wb = ds.X[sl], ds.y[sl], ds.w[sl]
+                if self.copy:
+                    Xb = Xb.clone()
             else:
                 idx = perm[start : start + bs]
                 Xb, yb, wb = ds.X[idx], ds.y[idx], ds.w[idx]
@@ -110,6 +116,17 @@ class _Net(NeuralNet):
     (normalised) sample weights as ``sample_weight=`` (e.g. for weighted statistics
     of the batch); the weighted mean is still taken here.
     """
+
+    def initialize(self):
+        super().initialize()
+        # skorch unpickles only the attributes listed here with a ``map_location``
+        # (CUDA -> CPU when no GPU is present); everything else goes through plain
+        # pickle, which fails on a CPU-only machine for any CUDA tensor. The module and
+        # criterion *instances* we pass as parameters and the callbacks can hold device
+        # tensors too: route them (and their fitted ``_`` twins) the same way.
+        extra = ["module", "criterion", "callbacks"]
+        self.cuda_dependent_attributes_ = list(self.cuda_dependent_attributes_) + extra
+        return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
@@ -129,7 +146,13 @@ class _EarlyStopping(EarlyStopping):
         try:
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:
+            if self.misses_ < self.patience:  # the user's Ctrl-C, not skorch's stop
+                raise
             raise _StopTraining from None
+
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        self.best_model_weights_ = None  # restored; do not keep (and pickle) a copy
 
 
 class _FiniteLossGuard(Callback):
@@ -228,6 +251,73 @@ def _readonly_ok():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         yield
+
+
+def _all_finite(t):
+    """Whether a tensor holds no NaN or infinity; one fast reduction in the usual case."""
+    return math.isfinite(float(t.sum())) or bool(torch.isfinite(t).all())
+
+
+def _as_network_input(X, device, dtype, copy=False):
+    """A finite NumPy ``X`` as a tensor of the network's dtype on ``device``.
+
+    ``copy=True`` never shares memory with ``X`` (a user's module may write into its
+    input). A float64 value beyond the range of a float32 network would silently
+    become infinite: that raises instead.
+    """
+    t = torch.as_tensor(X)
+    out = t.to(device=device, dtype=dtype, copy=copy)
+    if out.dtype.itemsize < t.dtype.itemsize and not _all_finite(out):
+        raise ValueError(
+            f"X holds values too large for the network's precision ({dtype}, largest "
+            f"{torch.finfo(dtype).max:.3g}): scale the features, or use dtype='float64'."
+        )
+    return out
+
+
+def _check_weights(sample_weight, X):
+    """Validated non-negative float64 sample weights, rescaled if their sum overflows.
+
+    Only the ratios of the weights matter. Weights near the float64 maximum would make
+    their sums (class masses, the mean that normalises the loss) infinite and the
+    training weights silently zero; they are divided by their maximum instead.
+    """
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not np.isfinite(sw.sum()):
+        sw = sw / sw.max()
+    return sw
+
+
+def _check_labels(y):
+    """Missing or mutually incomparable labels in ``y`` raise a clear error.
+
+    Object labels (strings, pandas string or categorical columns) are sorted to find
+    the classes; a missing value or a mix of strings and numbers would otherwise fail
+    there, or in scikit-learn's checks, with an unrelated message.
+    """
+    if y is None or hasattr(y, "toarray"):  # sparse targets are validated elsewhere
+        return
+    try:
+        flat = np.asarray(y).ravel()
+    except (ValueError, TypeError):  # ragged: validation reports it
+        return
+    if flat.dtype != object or flat.size == 0:
+        return
+    import pandas as pd
+
+    if pd.isna(flat).any():
+        raise ValueError(
+            "y contains missing labels (NaN, None or pandas.NA): drop those samples or "
+            "fill in their labels."
+        )
+    try:
+        np.unique(flat)
+    except TypeError:
+        kinds = ", ".join(sorted({type(v).__name__ for v in flat}))
+        raise TypeError(
+            f"The labels in y mix types that cannot be compared ({kinds}): use labels of "
+            "one type, all strings or all numbers."
+        ) from None
 
 
 def _chunk_rows(module):
@@ -360,6 +450,45 @@ def fill_shared_doc(cls):
     return cls
 
 
+# ----------------------------------------------------------------------------------
+# Pickles: which sk_imbalance wrote them, and whether this one can read them.
+# ----------------------------------------------------------------------------------
+#: Layout of a pickled estimator's state. Bump it (and keep reading the old layouts
+#: where possible, listing them in ``_READABLE_STATE_FORMATS``) whenever a change of the
+#: fitted attributes would make older pickles load into a broken estimator.
+_STATE_FORMAT = 1
+_READABLE_STATE_FORMATS = (1,)
+
+
+def _written_by(version):
+    if version is None:
+        return "an earlier sk_imbalance release (one that did not record its version)"
+    return f"sk_imbalance {version}"
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A pickled estimator was written by another version of sk_imbalance.
+
+    Its state format is one this version reads, so it was loaded; predictions may
+    still differ. Refit it, or load it with the version that wrote it, to be sure.
+    ``original_version`` is None for pickles older than the version stamp.
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self):
+        return (
+            f"This {self.estimator_name} was pickled with "
+            f"{_written_by(self.original_version)} and is loaded by sk_imbalance "
+            f"{self.current_version}. Its state format is compatible, but results may "
+            f"differ: refit it with sk_imbalance {self.current_version}, or load it with "
+            "the version that wrote it."
+        )
+
+
 class BaseNeuralEstimator(BaseEstimator):
     """Shared machinery of the package's estimators (not for direct use).
 
@@ -380,7 +509,37 @@ class BaseNeuralEstimator(BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
+    def __getstate__(self):
+        from . import __version__
+
+        state = super().__getstate__()
+        return dict(
+            state, _sk_imbalance_version=__version__, _sk_imbalance_state_format=_STATE_FORMAT
+        )
+
     def __setstate__(self, state):
+        from . import __version__
+
+        state = dict(state)
+        # Pickles written before the version was recorded have the first layout.
+        original = state.pop("_sk_imbalance_version", None)
+        state_format = state.pop("_sk_imbalance_state_format", 1)
+        name = type(self).__name__
+        if state_format not in _READABLE_STATE_FORMATS:
+            readable = ", ".join(map(str, _READABLE_STATE_FORMATS))
+            raise ValueError(
+                f"Cannot load this {name}: it was pickled with {_written_by(original)} in "
+                f"state format {state_format}, and sk_imbalance {__version__} reads state "
+                f"format {readable} only. Load it with the version that wrote it, or refit "
+                f"it with sk_imbalance {__version__}."
+            )
+        if original != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=name, current_version=__version__, original_version=original
+                ),
+                stacklevel=2,
+            )
         super().__setstate__(state)
         # skorch maps a CUDA-trained net to the CPU when CUDA is missing on load.
         if "net_" in self.__dict__:
@@ -492,7 +651,7 @@ class BaseNeuralEstimator(BaseEstimator):
             mean_w = w.mean()
             if not mean_w > 0:
                 raise ValueError("The sample weights of the training samples sum to zero.")
-            Xt = torch.as_tensor(np.ascontiguousarray(X[idx])).to(device=storage, dtype=dtype)
+            Xt = _as_network_input(np.ascontiguousarray(X[idx]), storage, dtype)
             yt = torch.as_tensor(np.ascontiguousarray(targets[idx])).to(
                 device=storage, dtype=target_dtype
             )
@@ -525,9 +684,11 @@ class BaseNeuralEstimator(BaseEstimator):
                 iterator_train__shuffle=True,
                 iterator_train__seed=seed,
                 iterator_train__device=loader_device,
+                iterator_train__copy=self.module is not None,
                 iterator_valid=_SliceLoader,
                 iterator_valid__batch_size=max(batch_size, 4096),
                 iterator_valid__device=loader_device,
+                iterator_valid__copy=self.module is not None,
                 train_split=predefined_split(valid_ds) if valid_ds is not None else None,
                 callbacks=self._make_callbacks(valid_ds is not None, score_fn),
                 device=device,
@@ -621,11 +782,22 @@ class BaseNeuralEstimator(BaseEstimator):
         chunk = getattr(self, "_chunk_rows", None) or _chunk_rows(module)
         n = X.shape[0]
         out = None
+        # Our networks only read their input; a user's module might write into it, and
+        # the chunk may share memory with the caller's array: give it a copy.
+        copy = self.module is not None
         quiet = contextlib.nullcontext() if X.flags.writeable else _readonly_ok()
         with torch.inference_mode(), quiet, limit_torch_threads():
             for start in range(0, n, chunk):
-                Xc = torch.as_tensor(X[start : start + chunk]).to(device=device, dtype=dtype)
+                Xc = _as_network_input(X[start : start + chunk], device, dtype, copy=copy)
                 scores = module(Xc) if call is None else call(module, Xc)
+                if not _all_finite(scores):
+                    finite = torch.isfinite(scores).reshape(scores.shape[0], -1).all(dim=1)
+                    row = start + int(torch.nonzero(~finite)[0, 0])
+                    raise ValueError(
+                        f"The network's output is not finite (NaN or infinity) for row {row} "
+                        "of X: its values are far outside the range seen in training. Scale "
+                        "the features as for training, or check X for extreme values."
+                    )
                 scores = scores.to("cpu").numpy()
                 if post is not None:
                     scores = post(scores)
@@ -659,15 +831,16 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         return logits
 
     def _prepare_fit(self, X, y, sample_weight):
+        _check_labels(y)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes, y_enc = np.unique(y, return_inverse=True)
         if classes.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data; "
-                f"got only one class: {classes[0]!r}."
+                f"got only one class: {classes.tolist()[0]!r}."
             )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        sw = _check_weights(sample_weight, X)
         sw_train, mass = self._training_weights(y_enc, classes, sw)
         return X, y_enc, classes, sw_train, mass
 

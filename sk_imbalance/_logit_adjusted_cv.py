@@ -16,9 +16,9 @@ from sklearn.utils.metadata_routing import (
     _routing_enabled,
     process_routing,
 )
-from sklearn.utils.validation import _check_method_params, _check_sample_weight
+from sklearn.utils.validation import _check_method_params
 
-from ._base import fill_shared_doc, fit_atomically
+from ._base import _check_weights, fill_shared_doc, fit_atomically
 from ._logit_adjusted import LogitAdjustedClassifier
 
 __all__ = ["LogitAdjustedClassifierCV"]
@@ -170,7 +170,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         }
         return LogitAdjustedClassifier(tau=tau, **params)
 
-    def _fit_fold(self, tau, X, y_enc, classes, sample_weight):
+    def _fit_fold(self, i, n_splits, tau, X, y_enc, classes, sample_weight):
         """A network fitted on one training fold, with the output layout of the final one.
 
         Every class of the whole training set keeps its output, even one missing from
@@ -179,9 +179,15 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         ``"neg_log_loss"``) needs a column for every class.
         """
         est = self._fold_estimator(tau)
-        sw_train, mass = est._training_weights(y_enc, classes, sample_weight)
-        prior = est._class_prior_from(mass, len(classes))
-        attrs = est._fit_classifier(X, y_enc, sw_train, prior)
+        try:
+            sw_train, mass = est._training_weights(y_enc, classes, sample_weight)
+            prior = est._class_prior_from(mass, len(classes))
+            attrs = est._fit_classifier(X, y_enc, sw_train, prior)
+        except ValueError as exc:  # e.g. a fold whose training part holds one class
+            raise ValueError(
+                f"Cross-validation fold {i + 1} of {n_splits} could not be fitted: {exc} "
+                "Use fewer folds (cv) or more samples of the rare classes."
+            ) from exc
         est.__dict__.update(attrs, classes_=classes, class_prior_=prior, n_features_in_=X.shape[1])
         return est
 
@@ -219,7 +225,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
 
         def _fit():
             Xv, y_enc, classes, sw_train, mass = self._prepare_fit(X, y, sample_weight)
-            sw = _check_sample_weight(sample_weight, Xv, dtype=np.float64)
+            sw = _check_weights(sample_weight, Xv)
             labels = classes[y_enc]
             taus = np.asarray(DEFAULT_TAUS if self.taus is None else self.taus, dtype=float)
             if taus.ndim != 1 or taus.size == 0 or np.any(taus < 0) or not np.isfinite(taus).all():
@@ -232,7 +238,8 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
             for j, tau in enumerate(taus):
                 if folds is None or self.adjustment != "post_hoc":
                     folds = [
-                        self._fit_fold(tau, Xv[tr], y_enc[tr], classes, sw[tr]) for tr, _ in splits
+                        self._fit_fold(i, len(splits), tau, Xv[tr], y_enc[tr], classes, sw[tr])
+                        for i, (tr, _) in enumerate(splits)
                     ]
                 with warnings.catch_warnings():
                     # On long-tailed data a rare class is often missing from a fold.

@@ -11,9 +11,15 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseNeuralEstimator, fill_shared_doc, fit_atomically
+from ._base import (
+    BaseNeuralEstimator,
+    _check_labels,
+    _check_weights,
+    fill_shared_doc,
+    fit_atomically,
+)
 from .encoders import CosineClassifierNetwork, GRUEncoder, ResidualMLPEncoder
 from .losses import AMSoftmaxLoss
 
@@ -87,7 +93,7 @@ class _HeldOutRecall:
 
     def __call__(self, module):
         param = next(module.parameters())
-        Xt = torch.as_tensor(self.X).to(device=param.device, dtype=param.dtype)
+        Xt = torch.tensor(self.X, device=param.device, dtype=param.dtype)  # a copy: see _forward
         Z = module.encode(Xt).double().cpu().numpy()
         _, g, counts = np.unique(self.groups, return_inverse=True, return_counts=True)
         queries = np.flatnonzero(counts[g] > 1)
@@ -307,15 +313,16 @@ class SiameseAMSoftmaxEncoder(
         """
 
         def _fit():
+            _check_labels(y)
             Xv, yv = validate_data(self, X, y, dtype=[np.float64, np.float32])
             check_classification_targets(yv)
             classes, y_enc = np.unique(yv, return_inverse=True)
             if classes.shape[0] < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs items of at least 2 groups in y; got only "
-                    f"one class (group): {classes[0]!r}."
+                    f"one class (group): {classes.tolist()[0]!r}."
                 )
-            sw = _check_sample_weight(sample_weight, Xv, dtype=np.float64, ensure_non_negative=True)
+            sw = _check_weights(sample_weight, Xv)
             extra = {}
             if self.encoder == "gru":
                 if np.any(Xv < 0) or np.any(Xv != np.round(Xv)):
@@ -432,5 +439,5 @@ class SiameseAMSoftmaxEncoder(
         if y.shape[0] != Z.shape[0]:
             raise ValueError(f"X has {Z.shape[0]} rows but y has {y.shape[0]} entries.")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, Z, ensure_non_negative=True)
+            sample_weight = _check_weights(sample_weight, Z)
         return leave_one_out_recall(Z, y, sample_weight=sample_weight)

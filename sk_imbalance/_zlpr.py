@@ -7,14 +7,22 @@ from numbers import Real
 
 import numpy as np
 import torch
+from scipy.sparse import issparse
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._base import BaseNeuralEstimator, _softmax, fill_shared_doc, fit_atomically
+from ._base import (
+    BaseNeuralEstimator,
+    _check_labels,
+    _check_weights,
+    _softmax,
+    fill_shared_doc,
+    fit_atomically,
+)
 from .losses import MultiLabelBCELoss, MultiLabelFocalLoss, ZLPRLoss
 
 __all__ = ["ZLPRMultiLabelClassifier"]
@@ -191,7 +199,8 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         X : array-like of shape (n_samples, n_features)
             Training data (dense).
         y : array-like of shape (n_samples, n_labels) or (n_samples,)
-            0/1 label indicator matrix, or 1-D binary / multi-class labels.
+            0/1 label indicator matrix (dense or sparse), or 1-D binary / multi-class
+            labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative per-sample weights.
 
@@ -203,7 +212,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
 
         def _fit():
             Xv, Y, classes, stratify, kind = self._encode_targets(X, y)
-            sw = _check_sample_weight(sample_weight, Xv, dtype=np.float64, ensure_non_negative=True)
+            sw = _check_weights(sample_weight, Xv)
             pos_weight = self._pos_weight(Y, sw)
             if self.loss == "zlpr":
                 criterion = ZLPRLoss(reduction="none")
@@ -225,7 +234,10 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         return fit_atomically(self, _fit)
 
     def _encode_targets(self, X, y):
+        _check_labels(y)
         X, y = validate_data(self, X, y, multi_output=True, dtype=[np.float64, np.float32])
+        if issparse(y):  # e.g. MultiLabelBinarizer(sparse_output=True): small, densify
+            y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it is "
@@ -252,7 +264,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         if classes.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data; "
-                f"got only one class: {classes[0]!r}."
+                f"got only one class: {classes.tolist()[0]!r}."
             )
         if classes.shape[0] == 2:
             return X, y_enc[:, None].astype(np.float64), classes, y_enc, "binary"

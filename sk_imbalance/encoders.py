@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .losses import cosine_logits
+from .losses._am_softmax import unit_rows
 from .networks import MLP
 
 __all__ = ["ResidualMLPEncoder", "GRUEncoder", "CosineClassifierNetwork"]
@@ -127,7 +128,7 @@ class CosineClassifierNetwork(nn.Module):
 
     def encode(self, X):
         """L2-normalised embeddings."""
-        return nn.functional.normalize(self.encoder(X), dim=1)
+        return unit_rows(self.encoder(X))
 
     def forward(self, X):
         return cosine_logits(self.encoder(X), self.weight)

@@ -8,6 +8,18 @@ from torch import nn
 __all__ = ["AMSoftmaxLoss", "am_softmax_loss", "cosine_logits"]
 
 
+def unit_rows(x, eps=1e-12):
+    """Rows of ``x`` scaled to unit L2 norm; zero rows stay zero.
+
+    A row with values beyond 1 is first divided by its largest absolute value, so that
+    the norm of huge values does not overflow to infinity (which would silently give a
+    zero vector).
+    """
+    scale = x.detach().abs().amax(dim=1, keepdim=True)
+    x = x / scale.clamp_min(1.0)  # rows within [-1, 1] are left as they are
+    return F.normalize(x, dim=1, eps=eps)
+
+
 def cosine_logits(embeddings, weight, eps=1e-12):
     r"""Cosines between L2-normalised embeddings and L2-normalised class weights.
 
@@ -24,7 +36,7 @@ def cosine_logits(embeddings, weight, eps=1e-12):
     -------
     Tensor of shape (n_samples, n_classes), values in [-1, 1].
     """
-    return F.normalize(embeddings, dim=1, eps=eps) @ F.normalize(weight, dim=1, eps=eps).T
+    return unit_rows(embeddings, eps) @ unit_rows(weight, eps).T
 
 
 def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
