@@ -18,6 +18,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, log_loss
 
 from sk_imbalance import FocalClassifier, LogitAdjustedClassifier, LogitAdjustedClassifierCV
+from sk_imbalance._logit_adjusted_cv import _select_tau
 from sk_imbalance.datasets import load_long_tailed, make_prior_shift
 
 
@@ -35,9 +36,7 @@ def tau_cv(seed):
     }
     oracle = max(grid, key=grid.get)
     ba = balanced_accuracy_score(d.y_test, cv.predict(d.X_test))
-    mean = cv.cv_results_["mean_test_score"]
-    top = np.flatnonzero(np.isclose(mean, mean.max(), rtol=0, atol=1e-12))
-    best_mean = taus[top[np.argmin(np.abs(taus[top] - 1.0))]]
+    best_mean = taus[_select_tau(taus, cv.cv_results_["split_test_scores"], "best")]
     return cv.tau_, ba, best_mean, grid[best_mean], oracle, grid[oracle]
 
 

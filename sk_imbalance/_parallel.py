@@ -96,14 +96,21 @@ def _enabled():
 _OFF = ("0", "off", "false", "no")
 
 
-def thread_budget():
-    """``max(1, C // k)``: the threads one task of this process may use."""
-    k = max(len(_active), _dask_worker_nthreads() or 1, 1)
+def thread_budget(dask_nthreads=None):
+    """``max(1, C // k)``: the threads one task of this process may use.
+
+    ``dask_nthreads`` is the Dask worker's ``nthreads`` (looked up when None).
+    """
+    if dask_nthreads is None:
+        dask_nthreads = _dask_worker_nthreads() or 1
+    k = max(len(_active), dask_nthreads, 1)
     return max(1, _cpu_count() // k)
 
 
 def _apply(ceiling):
-    n = min(ceiling, thread_budget())
+    # The Dask worker (if any) cannot change during a section: looked up once at its
+    # start, not at every batch.
+    n = min(ceiling, thread_budget(_local.dask_nthreads))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
@@ -127,6 +134,7 @@ class limit_torch_threads:
         _active[ident] = depth + 1
         if depth == 0:
             _local.ceiling = previous
+            _local.dask_nthreads = _dask_worker_nthreads() or 1
         try:
             _apply(min(previous, _local.ceiling))
         except BaseException:

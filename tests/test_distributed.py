@@ -7,6 +7,7 @@ import textwrap
 import threading
 import warnings
 
+import distributed
 import joblib
 import numpy as np
 import pytest
@@ -76,7 +77,6 @@ def local_search(data):
 
 @pytest.fixture(scope="module")
 def dask_search(data):
-    distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
