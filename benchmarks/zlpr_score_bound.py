@@ -35,22 +35,17 @@ from joblib import Parallel, delayed
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
+from zlpr_vs_mlp import MLP, issue_data, prepare
 
 from sk_imbalance import ZLPRMultiLabelClassifier
 from sk_imbalance.datasets import make_imbalanced_multilabel
 
-MLP = "MLPClassifier((100,), max_iter=200)"
-
 # name: (generator of (X, Y) from a data seed, data seeds, model seeds)
 DATASETS = {
     "issue-other-seeds": (
-        lambda s: make_multilabel_classification(
-            3000, 40, n_classes=30, n_labels=3, length=60, allow_unlabeled=False, random_state=s
-        ),
+        issue_data,
         (2, 3, 4, 5),
         (0, 1, 2),
     ),
@@ -78,13 +73,9 @@ DATASETS = {
 }
 
 
-def split(dataset, seed, min_positives=10):
+def split(dataset, seed):
     """The data set's train/test split for one data seed, as the module docstring says."""
-    X, Y = DATASETS[dataset][0](seed)
-    Y = Y[:, Y.sum(axis=0) >= min_positives]
-    X_tr, X_te, Y_tr, Y_te = train_test_split(X, Y, test_size=0.3, random_state=seed)
-    scaler = StandardScaler().fit(X_tr)
-    return scaler.transform(X_tr), scaler.transform(X_te), Y_tr, Y_te
+    return prepare(*DATASETS[dataset][0](seed), seed)
 
 
 def fit_and_score(dataset, seed, model_seed, model_name, loss, bound):

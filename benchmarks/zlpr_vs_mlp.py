@@ -33,15 +33,24 @@ from tqdm import tqdm
 from sk_imbalance import ZLPRMultiLabelClassifier
 
 
-def make_data(seed, min_positives=10):
-    """The issue's data set: split, rare labels dropped, standardised."""
-    X, Y = make_multilabel_classification(
+def issue_data(seed):
+    """The issue's ``(X, Y)`` for one data seed, before the split."""
+    return make_multilabel_classification(
         3000, 40, n_classes=30, n_labels=3, length=60, allow_unlabeled=False, random_state=seed
     )
+
+
+def prepare(X, Y, seed, min_positives=10):
+    """Rare labels dropped, 70/30 split with ``seed``, standardised on the training part."""
     Y = Y[:, Y.sum(axis=0) >= min_positives]
     X_tr, X_te, Y_tr, Y_te = train_test_split(X, Y, test_size=0.3, random_state=seed)
     scaler = StandardScaler().fit(X_tr)
     return scaler.transform(X_tr), scaler.transform(X_te), Y_tr, Y_te
+
+
+def make_data(seed):
+    """The issue's data set: split, rare labels dropped, standardised."""
+    return prepare(*issue_data(seed), seed)
 
 
 ZLPR = "ZLPR (default)"

@@ -234,6 +234,9 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
             scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
             splits = list(cv.split(Xv, labels, **split_params))
             scores = np.empty((len(splits), taus.size))
+            fold_score_params = [
+                _check_method_params(Xv, score_params, indices=te) for _, te in splits
+            ]
             folds = None
             for j, tau in enumerate(taus):
                 if folds is None or self.adjustment != "post_hoc":
@@ -248,8 +251,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
                     )
                     for i, (est, (_, te)) in enumerate(zip(folds, splits, strict=True)):
                         est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
-                        fold_score_params = _check_method_params(Xv, score_params, indices=te)
-                        scores[i, j] = scorer(est, Xv[te], labels[te], **fold_score_params)
+                        scores[i, j] = scorer(est, Xv[te], labels[te], **fold_score_params[i])
             mean = scores.mean(axis=0)
             best = _select_tau(taus, scores, self.tau_selection)
             self.tau_ = float(taus[best])  # used by the final fit's criterion and bias

@@ -95,15 +95,7 @@ class _HeldOutRecall:
         param = next(module.parameters())
         Xt = torch.tensor(self.X, device=param.device, dtype=param.dtype)  # a copy: see _forward
         Z = module.encode(Xt).double().cpu().numpy()
-        _, g, counts = np.unique(self.groups, return_inverse=True, return_counts=True)
-        queries = np.flatnonzero(counts[g] > 1)
-        hits = 0.0
-        for start in range(0, queries.size, 2048):  # bounded memory
-            q = queries[start : start + 2048]
-            sim = Z[q] @ Z.T
-            sim[np.arange(q.size), q] = -np.inf
-            hits += np.sum(self.weight[q] * (g[np.argmax(sim, axis=1)] == g[q]))
-        return float(hits / np.sum(self.weight[queries]))
+        return leave_one_out_recall(Z, self.groups, sample_weight=self.weight)
 
 
 @fill_shared_doc

@@ -238,7 +238,6 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
             attrs.update(classes_=classes, n_labels_=Y.shape[1], _target_kind=kind)
             # the decision rule uses the fit-time bound and loss, whatever set_params does
             attrs.update(
-                _bound=_BoundedScores(None, bound),
                 score_bound_=bound,
                 _proba_scale=2.0 if self.loss == "zlpr" else 1.0,
             )
@@ -317,8 +316,9 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
     def __setstate__(self, state):
         super().__setstate__(state)
         # fitted before score_bound_ was recorded: the fit's bound is in _bound
-        if "_bound" in self.__dict__ and "score_bound_" not in self.__dict__:
-            self.score_bound_ = self._bound.bound_value
+        old = self.__dict__.pop("_bound", None)
+        if old is not None:
+            self.__dict__.setdefault("score_bound_", old.bound_value)
 
     # ------------------------------------------------------------- prediction
     def decision_function(self, X):
@@ -329,7 +329,8 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         ndarray of shape (n_samples, n_labels), or (n_samples,) for binary 1-D ``y``
         """
         X = self._validate_X_predict(X)
-        scores = self._forward(X, lambda module, Xc: self._bound.bound(module(Xc)))
+        bound = self.score_bound_
+        scores = self._forward(X, lambda module, Xc: _bounded(module(Xc), bound))
         return scores[:, 0] if self._target_kind == "binary" else scores
 
     def predict(self, X):
@@ -359,6 +360,11 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         return np.column_stack([1.0 - p, p]) if self._target_kind == "binary" else p
 
 
+def _bounded(outputs, bound):
+    """The scores ``b * tanh(f / b)`` of the network outputs ``f`` (``f`` for no bound)."""
+    return outputs if bound is None else bound * torch.tanh(outputs / bound)
+
+
 class _BoundedScores(torch.nn.Module):
     """Criterion wrapper applying the score bound ``b * tanh(f / b)`` before the loss."""
 
@@ -367,10 +373,5 @@ class _BoundedScores(torch.nn.Module):
         self.criterion = criterion
         self.bound_value = None if bound is None else float(bound)
 
-    def bound(self, outputs):
-        if self.bound_value is None:
-            return outputs
-        return self.bound_value * torch.tanh(outputs / self.bound_value)
-
     def forward(self, outputs, target):
-        return self.criterion(self.bound(outputs), target)
+        return self.criterion(_bounded(outputs, self.bound_value), target)

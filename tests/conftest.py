@@ -1,5 +1,10 @@
 import os
 
+# check_estimator's check_array_api_input (array API dispatch on, NumPy inputs: the
+# results must not change) runs only with scipy's array API support on, which must be
+# set before scipy is first imported; without it the check skips for every estimator.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import pytest
 import torch
 from hypothesis import HealthCheck, settings

@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from sk_imbalance import ZLPRMultiLabelClassifier
+from sk_imbalance._zlpr import _BoundedScores
 from sk_imbalance.losses import zlpr_loss
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=1e-2, random_state=0)
@@ -210,10 +211,12 @@ def test_pickle_from_before_score_bound_was_recorded(multilabel):
     X, Y = multilabel
     clf = ZLPRMultiLabelClassifier(**FAST).fit(X, Y)
     state = clf.__getstate__()
-    del state["score_bound_"]
+    del state["score_bound_"]  # earlier versions kept the bound in a criterion object
+    state["_bound"] = _BoundedScores(None, 2.0)
     old = ZLPRMultiLabelClassifier.__new__(ZLPRMultiLabelClassifier)
     old.__setstate__(state)
     assert old.score_bound_ == 2.0
+    assert "_bound" not in old.__dict__
     np.testing.assert_array_equal(old.decision_function(X), clf.decision_function(X))
 
 
