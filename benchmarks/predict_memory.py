@@ -83,7 +83,7 @@ def probe(args):
     torch.set_num_threads(args.threads)
     clf = fitted_classifier()
     X = make_X(args.rows, np.dtype(args.dtype))
-    module = clf.net_.module_
+    module = clf.module_
 
     def unchunked():
         with torch.inference_mode():

@@ -32,8 +32,8 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import SiameseAMSoftmaxEncoder
-from sk_imbalance._siamese import leave_one_out_recall
-from sk_imbalance.encoders import ResidualMLPEncoder
+from sk_imbalance.metrics import leave_one_out_recall
+from sk_imbalance.networks import ResidualMLPEncoder
 
 torch.set_num_threads(1)
 

@@ -163,9 +163,9 @@ def run_scenario(name, batch_size):
 
     scoring = {
         "score": "balanced_accuracy",
-        "threads": lambda est, X, y: est.net_.module_.max_threads,
-        "mean_threads": lambda est, X, y: est.net_.module_.sum_threads / est.net_.module_.batches,
-        "pid": lambda est, X, y: est.net_.module_.pid,
+        "threads": lambda est, X, y: est.module_.max_threads,
+        "mean_threads": lambda est, X, y: est.module_.sum_threads / est.module_.batches,
+        "pid": lambda est, X, y: est.module_.pid,
     }
     X, y = make_data()
     est = LogitAdjustedClassifier(

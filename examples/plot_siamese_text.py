@@ -26,8 +26,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.preprocessing import normalize
 
 from sk_imbalance import SiameseAMSoftmaxEncoder
-from sk_imbalance._siamese import leave_one_out_recall
 from sk_imbalance.datasets import load_docstrings
+from sk_imbalance.metrics import leave_one_out_recall
 
 torch.set_num_threads(1)
 

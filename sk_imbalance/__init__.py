@@ -5,16 +5,16 @@ imbalance-aware objectives and drop into ``Pipeline``, ``GridSearchCV`` and side
 comparisons with imbalanced-learn.
 """
 
-from ._base import InconsistentVersionWarning
+from ._base import ConstantPredictionWarning, InconsistentVersionWarning
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 from ._logit_adjusted_cv import LogitAdjustedClassifierCV
 from ._siamese import SiameseAMSoftmaxEncoder
+from ._version import __version__
 from ._zlpr import ZLPRMultiLabelClassifier
 
-__version__ = "0.1.0.dev0"
-
 __all__ = [
+    "ConstantPredictionWarning",
     "FocalClassifier",
     "InconsistentVersionWarning",
     "LogitAdjustedClassifier",

@@ -6,12 +6,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseNeuralClassifier, fill_shared_doc, fit_atomically
-from ._priors import smooth_prior
-from .losses import FocalLoss, GHMCLoss, LabelSmoothingLoss, TruncatedLoss, label_smoothing_loss
+from ._base import Problem
+from ._classifier import BaseNeuralClassifier, DecisionRule
+from ._compat import Interval, StrOptions
+from ._docs import fill_shared_doc
+from .losses import FocalLoss, GHMCLoss, LabelSmoothingLoss, ReportedLoss, TruncatedLoss
+from .prior_shift import smooth_prior
 
 __all__ = ["FocalClassifier"]
 
@@ -44,6 +45,10 @@ class FocalClassifier(BaseNeuralClassifier):
     :math:`(1 - \varepsilon)\,\mathrm{onehot}(y) + \varepsilon / K` (``"focal"`` and
     ``"cross_entropy"`` only). All losses are computed from ``log_softmax``.
 
+    **Parameters after fitting.** None acts at prediction: every parameter shaped
+    training, and a changed value acts at the next ``fit`` only (the decision rule is
+    the argmax of the logits; :meth:`fit_prior_shift` reads the fitted ``alpha_``).
+
     Read more in the :ref:`User Guide <focal>`.
 
     Parameters
@@ -53,15 +58,19 @@ class FocalClassifier(BaseNeuralClassifier):
         ignored.
     gamma : float >= 0, default=2.0
         Focusing parameter of the focal loss (the paper's default).
-    alpha : "balanced", float in (0, 1), array-like or None, default="balanced"
-        Class weights :math:`\alpha_y` of every loss. ``"balanced"`` uses
+    alpha : "balanced", float in (0, 1), dict, array-like or None, default="balanced"
+        Class weights :math:`\alpha_y` of every loss; this estimator's only class
+        weighting (it plays the part of scikit-learn's ``class_weight``, which it
+        therefore does not have). ``"balanced"`` uses
         :math:`\alpha_y = 1 / (K \pi_y)` from the (sample-weighted) class frequencies
         :math:`\pi`, so the weights average 1 over the training set: the default,
         since the package is for imbalanced data (the paper's ``alpha=0.25`` for the
         positive class is tuned to detection, not to classification). A float is the
         weight of the positive class ``classes_[1]`` with :math:`1 - \alpha` for
-        ``classes_[0]`` (binary only). An array gives one non-negative weight per class
-        in the order of ``classes_``. ``None`` weights all classes equally. GHM-C
+        ``classes_[0]`` (binary only). A dict maps class labels to weights (classes
+        left out weigh 1, as in scikit-learn's ``class_weight``); an array gives one
+        non-negative weight per class in the order of ``classes_``. ``None`` weights
+        all classes equally. GHM-C
         already up-weights the rare, hard examples; combined with ``"balanced"`` it
         can over-correct (predict the rare class everywhere), so try ``alpha=None``
         with ``loss="ghm"``.
@@ -77,9 +86,6 @@ class FocalClassifier(BaseNeuralClassifier):
         batch's own density.
     label_smoothing : float in [0, 1), default=0.0
         :math:`\varepsilon` above.
-    class_weight : dict, "balanced" or None, default=None
-        scikit-learn class weights, applied as sample weights. They multiply
-        ``alpha``; set one of the two (``alpha=None`` to use ``class_weight``).
     %(shared_params)s
 
     Attributes
@@ -90,22 +96,11 @@ class FocalClassifier(BaseNeuralClassifier):
         The class weights :math:`\alpha` used in training.
     class_prior_ : ndarray of shape (n_classes,)
         (Sample-weighted, smoothed) class frequencies of the training data.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
+    %(fitted_attrs)s
     validation_loss_curve_ : list of float
         Validation loss of each epoch (only with ``early_stopping=True``).
     best_validation_loss_ : float
         Best validation loss, whose weights were restored (``early_stopping=True``).
-    device_ : str
-        Device the network lives on.
-    net_ : skorch.NeuralNet
-        The fitted skorch net (private composition; its ``module_`` is the network).
 
     See Also
     --------
@@ -134,13 +129,18 @@ class FocalClassifier(BaseNeuralClassifier):
     """
 
     _parameter_constraints: dict = {
-        **BaseNeuralClassifier._parameter_constraints,
+        **{
+            k: v
+            for k, v in BaseNeuralClassifier._parameter_constraints.items()
+            if k != "class_weight"
+        },
         "loss": [StrOptions({"focal", "truncated", "ghm", "cross_entropy"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "alpha": [
             None,
             StrOptions({"balanced"}),
             Interval(Real, 0, 1, closed="neither"),
+            dict,
             "array-like",
         ],
         "margin": [Interval(Real, 0, 1, closed="neither")],
@@ -160,7 +160,6 @@ class FocalClassifier(BaseNeuralClassifier):
         bins=10,
         momentum=0.75,
         label_smoothing=0.0,
-        class_weight=None,
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
@@ -186,7 +185,6 @@ class FocalClassifier(BaseNeuralClassifier):
         self.bins = bins
         self.momentum = momentum
         self.label_smoothing = label_smoothing
-        self.class_weight = class_weight
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -204,47 +202,34 @@ class FocalClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (NumPy, pandas or anything array-like; dense only).
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative per-sample weights; integer weights are equivalent to
-            repeating samples.
-
-        Returns
-        -------
-        self : FocalClassifier
-            The fitted estimator.
-        """
+    def _problem(self, X, targets, sample_weight):
         if self.label_smoothing > 0 and self.loss in ("truncated", "ghm"):
             raise ValueError(
                 f"label_smoothing={self.label_smoothing} is supported with loss='focal' "
                 f"or loss='cross_entropy' only; got loss={self.loss!r}."
             )
+        prior = smooth_prior(self._class_masses(targets, sample_weight))
+        alpha = self._resolve_alpha(prior, targets.attrs["classes_"])
+        return Problem(
+            criterion=self._make_criterion(None if alpha is None else torch.as_tensor(alpha)),
+            n_outputs=len(prior),
+            attrs={"alpha_": alpha, "class_prior_": prior},
+        )
 
-        def _fit():
-            Xv, y_enc, classes, sw, mass = self._prepare_fit(X, y, sample_weight)
-            prior = smooth_prior(mass)
-            alpha = self._resolve_alpha(prior)  # validates before training
-            attrs = self._fit_classifier(Xv, y_enc, sw, prior)
-            attrs.update(classes_=classes, alpha_=alpha, class_prior_=prior)
-            return attrs
-
-        return fit_atomically(self, _fit)
-
-    def _resolve_alpha(self, prior):
+    def _resolve_alpha(self, prior, classes):
         alpha, n_classes = self.alpha, len(prior)
         if alpha is None:
             return None
         if isinstance(alpha, str):  # "balanced" (the only string the constraints allow)
             return 1.0 / (n_classes * prior)
+        if isinstance(alpha, dict):
+            unknown = [label for label in alpha if label not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"alpha names classes not in the training data: {unknown}; the "
+                    f"classes are {classes.tolist()}."
+                )
+            alpha = [alpha.get(label, 1.0) for label in classes.tolist()]
         if isinstance(alpha, Real):
             if n_classes != 2:
                 raise ValueError(
@@ -262,23 +247,28 @@ class FocalClassifier(BaseNeuralClassifier):
             raise ValueError(f"alpha must be finite, non-negative and not all zero; got {arr}.")
         return arr
 
-    def _make_criterion(self, class_prior):
-        alpha = self._resolve_alpha(class_prior)
-        alpha = None if alpha is None else torch.as_tensor(alpha)
+    def _make_criterion(self, alpha):
         if self.loss == "focal":
             return FocalLoss(self.gamma, alpha, self.label_smoothing, reduction="none")
         if self.loss == "truncated":
             return TruncatedLoss(self.margin, self.sharpness, alpha, reduction="none")
         if self.loss == "ghm":
-            return _ReportCrossEntropy(GHMCLoss(self.bins, self.momentum, alpha, reduction="none"))
+            # GHM-C's weights move with the network: report (alpha-weighted) cross-entropy
+            return ReportedLoss(
+                GHMCLoss(self.bins, self.momentum, alpha, reduction="none"),
+                LabelSmoothingLoss(0.0, alpha, reduction="none"),
+            )
         return LabelSmoothingLoss(self.label_smoothing, alpha, reduction="none")
 
-    def _training_prior_scores(self, logits):
+    def _decision_rule(self):
+        return DecisionRule(np.zeros(len(self.classes_)))
+
+    def _training_prior_rule(self):
         # Undo the class reweighting (exact for weighted cross-entropy, approximate for
         # gamma > 0), so that fit_prior_shift's EM starts from p(y | x) under the prior.
         if self.alpha_ is None:
-            return logits
-        return logits - np.log(np.maximum(self.alpha_, 1e-300)).astype(logits.dtype)
+            return self._decision_rule()
+        return DecisionRule(-np.log(np.maximum(self.alpha_, 1e-300)))
 
     def predict_proba(self, X):
         r"""Class probabilities: the softmax of the network's logits.
@@ -306,22 +296,3 @@ class FocalClassifier(BaseNeuralClassifier):
         ndarray of shape (n_samples, n_classes)
         """
         return super().predict_proba(X)
-
-
-class _ReportCrossEntropy(torch.nn.Module):
-    r"""Train with a reweighting criterion's gradient, report (alpha-weighted) cross-entropy.
-
-    GHM-C's weights move as examples change bins, so its loss value does not decrease
-    as the network improves and is useless to the stopping rule. The returned value is
-    the cross-entropy :math:`-\alpha_y \log p_y`; its gradient is the wrapped loss's.
-    """
-
-    def __init__(self, loss):
-        super().__init__()
-        self.loss = loss
-        self.uses_sample_weight = getattr(loss, "uses_sample_weight", False)
-
-    def forward(self, logits, target, **kwargs):
-        train = self.loss(logits, target, **kwargs)
-        report = label_smoothing_loss(logits, target, 0.0, self.loss.alpha, reduction="none")
-        return report + (train - train.detach()) - (report - report.detach())

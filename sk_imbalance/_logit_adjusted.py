@@ -6,12 +6,13 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseNeuralClassifier, fill_shared_doc, fit_atomically
-from ._priors import check_prior, smooth_prior
+from ._base import Problem
+from ._classifier import BaseNeuralClassifier, DecisionRule, check_objective
+from ._compat import Interval, StrOptions
+from ._docs import fill_shared_doc
 from .losses import LogitAdjustedLoss
+from .prior_shift import check_prior, smooth_prior
 
 __all__ = ["LogitAdjustedClassifier"]
 
@@ -35,7 +36,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
     - ``"none"``: plain cross-entropy, raw logits (the ERM baseline).
 
     What ``predict`` optimises is a separate choice, ``objective``, which can be
-    changed with ``set_params`` after fitting. With :math:`g(x)` the balanced logits
+    changed with ``set_params`` after fitting and acts at the next prediction. With :math:`g(x)` the balanced logits
     above, the decision scores are :math:`g(x)` for ``"balanced"`` (minimise the
     balanced error), :math:`g(x) + \tau \log \pi` for ``"accuracy"`` (accuracy under
     the training prior) and :math:`g(x) + \tau \log q` for a deployment prior
@@ -74,22 +75,17 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         Class labels.
     class_prior_ : ndarray of shape (n_classes,)
         The (smoothed) training prior used for the adjustment.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
+    adjustment_ : str
+        The ``adjustment`` the network was trained with.
+    tau_ : float
+        ``tau`` at fit: the temperature that shaped training for ``"loss"`` and
+        ``"bias_init"`` (and that their decision rule uses). With ``"post_hoc"``
+        prediction uses the current ``tau``.
+    %(fitted_attrs)s
     validation_loss_curve_ : list of float
         Validation loss of each epoch (only with ``early_stopping=True``).
     best_validation_loss_ : float
         Best validation loss, whose weights were restored (``early_stopping=True``).
-    device_ : str
-        Device the network lives on.
-    net_ : skorch.NeuralNet
-        The fitted skorch net (private composition; its ``module_`` is the network).
 
     See Also
     --------
@@ -170,77 +166,57 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (NumPy, pandas or anything array-like; dense only).
-        y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative per-sample weights; integer weights are equivalent to
-            repeating samples.
-
-        Returns
-        -------
-        self : LogitAdjustedClassifier
-            The fitted estimator.
-        """
-
-        def _fit():
-            Xv, y_enc, classes, sw, mass = self._prepare_fit(X, y, sample_weight)
-            prior = self._class_prior_from(mass, len(classes))
-            attrs = self._fit_classifier(Xv, y_enc, sw, prior)
-            attrs.update(classes_=classes, class_prior_=prior)
-            return attrs
-
-        return fit_atomically(self, _fit)
-
-    def _class_prior_from(self, mass, n_classes):
-        if self.class_prior is None:
-            return smooth_prior(mass)
-        return check_prior(self.class_prior, n_classes, "class_prior")
-
     # -- what distinguishes this estimator: the loss, the bias and the decision rule
-    def _make_criterion(self, class_prior):
-        tau = self._effective_tau() if self.adjustment == "loss" else 0.0
-        return LogitAdjustedLoss(torch.as_tensor(np.log(class_prior)), tau=tau, reduction="none")
-
-    def _output_bias(self, class_prior):
-        if self.adjustment != "bias_init":
-            return None
-        return torch.as_tensor(self._effective_tau() * np.log(class_prior))
-
-    def _decision_scores_from_logits(self, logits):
-        log_pi = np.log(self.class_prior_).astype(logits.dtype)
-        objective = self.objective
-        if isinstance(objective, str):
-            if objective not in ("balanced", "accuracy"):
-                raise ValueError(
-                    f"objective must be 'balanced', 'accuracy' or a prior; got {objective!r}."
-                )
-            log_q = log_pi if objective == "accuracy" else None
+    def _problem(self, X, targets, sample_weight, tau=None):
+        tau = self.tau if tau is None else float(tau)
+        n_classes = len(targets.attrs["classes_"])
+        check_objective(self.objective, n_classes)  # fails before training, not after
+        mass = self._class_masses(targets, sample_weight)
+        if self.class_prior is None:
+            prior = smooth_prior(mass)
         else:
-            log_q = np.log(check_prior(objective, len(self.classes_), "objective"))
-            log_q = log_q.astype(logits.dtype)
-        if self.adjustment == "none":
+            prior = check_prior(self.class_prior, n_classes, "class_prior")
+        log_prior = np.log(prior)
+        in_loss = tau if self.adjustment == "loss" else 0.0
+        return Problem(
+            criterion=LogitAdjustedLoss(torch.as_tensor(log_prior), tau=in_loss, reduction="none"),
+            n_outputs=n_classes,
+            sample_weight=self._class_weighted(targets, sample_weight, self.class_weight),
+            output_bias=tau * log_prior if self.adjustment == "bias_init" else None,
+            attrs={"class_prior_": prior, "adjustment_": self.adjustment, "tau_": tau},
+        )
+
+    def _prediction_tau(self):
+        return self.tau if self.adjustment_ == "post_hoc" else self.tau_
+
+    def _balanced_offset(self, tau, log_pi):
+        """Offset turning the logits into balanced scores."""
+        if self.adjustment_ in ("post_hoc", "bias_init"):
+            return -tau * log_pi
+        return np.zeros_like(log_pi)
+
+    def _decision_rule(self):
+        log_pi = np.log(self.class_prior_)
+        target = check_objective(self.objective, len(self.classes_))
+        if self.adjustment_ == "none":
             # Raw logits estimate the training posterior; only a prior shift changes them.
-            return logits if log_q is None else logits + log_q - log_pi
-        tau = self._effective_tau()
-        balanced = logits if self.adjustment == "loss" else logits - tau * log_pi
-        return balanced if log_q is None else balanced + tau * log_q
+            shift = 0.0 if target is None or isinstance(target, str) else target - log_pi
+            return DecisionRule(np.zeros_like(log_pi) + shift)
+        tau = self._prediction_tau()
+        offset = self._balanced_offset(tau, log_pi)
+        if target is None:
+            return DecisionRule(offset)
+        return DecisionRule(offset + tau * (log_pi if isinstance(target, str) else target))
 
-    def _training_prior_scores(self, logits):
+    def _training_prior_rule(self):
         # Scores whose softmax estimates p(y | x) under the training prior.
-        if self.adjustment == "none":
-            return logits
-        tau = self._effective_tau()
-        log_pi = np.log(self.class_prior_).astype(logits.dtype)
-        balanced = logits if self.adjustment == "loss" else logits - tau * log_pi
-        return balanced + tau * log_pi
+        log_pi = np.log(self.class_prior_)
+        if self.adjustment_ == "none":
+            return DecisionRule(np.zeros_like(log_pi))
+        tau = self._prediction_tau()
+        return DecisionRule(self._balanced_offset(tau, log_pi) + tau * log_pi)
 
-    def _effective_tau(self):
-        return self.tau
+    def _upgrade_state(self, state):
+        state.setdefault("adjustment_", state["adjustment"])
+        state.setdefault("tau_", state.get("tau", 1.0))
+        return state

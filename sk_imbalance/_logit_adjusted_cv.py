@@ -5,20 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
-    process_routing,
-)
-from sklearn.utils.validation import _check_method_params
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
-from ._base import _check_weights, fill_shared_doc, fit_atomically
+from ._base import Targets, fit_atomically, fit_encoded
+from ._compat import StrOptions, _check_method_params, _raise_for_params, _routing_enabled
+from ._docs import fill_shared_doc
 from ._logit_adjusted import LogitAdjustedClassifier
 
 __all__ = ["LogitAdjustedClassifierCV"]
@@ -69,19 +62,34 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         for ``objective``.
     %(shared_params)s
 
+    Notes
+    -----
+    ``fit``'s ``sample_weight`` is used to fit every fold and the final network, and
+    to score the test folds. With metadata routing enabled (``sklearn.set_config(
+    enable_metadata_routing=True)``) the scorer receives it only if it requests it,
+    as in scikit-learn's ``LogisticRegressionCV``: e.g. ``scoring=get_scorer(
+    "balanced_accuracy").set_score_request(sample_weight=True)``; ``fit``'s other
+    keyword arguments are then metadata for the ``cv`` splitter's ``split`` (e.g.
+    ``groups`` for ``GroupKFold``) and for the scorer, routed as they request them.
+
     Attributes
     ----------
     tau_ : float
         The chosen temperature (see ``tau_selection``; ties go to the value closest
-        to 1).
+        to 1), used to train the final network (``"loss"``, ``"bias_init"``) and by
+        the decision rule.
     cv_results_ : dict of ndarray
         ``"taus"``, ``"mean_test_score"``, ``"std_test_score"`` and
         ``"split_test_scores"`` of shape (n_splits, n_taus).
     best_score_ : float
         Mean cross-validated score of ``tau_``.
-    classes_, class_prior_, n_features_in_, feature_names_in_, n_iter_, loss_curve_, device_, net_
-        Of the network refitted on all the data, as in
-        :class:`LogitAdjustedClassifier`.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    class_prior_ : ndarray of shape (n_classes,)
+        The (smoothed) training prior used for the adjustment.
+    adjustment_ : str
+        The ``adjustment`` the networks were trained with.
+    %(fitted_attrs)s
 
     See Also
     --------
@@ -159,7 +167,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         self.scoring = scoring
         self.tau_selection = tau_selection
 
-    def _effective_tau(self):
+    def _prediction_tau(self):
         return self.tau_
 
     def _fold_estimator(self, tau):
@@ -170,7 +178,7 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         }
         return LogitAdjustedClassifier(tau=tau, **params)
 
-    def _fit_fold(self, i, n_splits, tau, X, y_enc, classes, sample_weight):
+    def _fit_fold(self, i, n_splits, tau, X, targets, sample_weight, train):
         """A network fitted on one training fold, with the output layout of the final one.
 
         Every class of the whole training set keeps its output, even one missing from
@@ -178,100 +186,61 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         that every fold network scores all classes: a scorer on probabilities (such as
         ``"neg_log_loss"``) needs a column for every class.
         """
+        fold = Targets(y=targets.y[train], attrs=targets.attrs, stratify=targets.stratify[train])
         est = self._fold_estimator(tau)
         try:
-            sw_train, mass = est._training_weights(y_enc, classes, sample_weight)
-            prior = est._class_prior_from(mass, len(classes))
-            attrs = est._fit_classifier(X, y_enc, sw_train, prior)
+            attrs = fit_encoded(est, X[train], fold, sample_weight[train])
         except ValueError as exc:  # e.g. a fold whose training part holds one class
             raise ValueError(
                 f"Cross-validation fold {i + 1} of {n_splits} could not be fitted: {exc} "
                 "Use fewer folds (cv) or more samples of the rare classes."
             ) from exc
-        est.__dict__.update(attrs, classes_=classes, class_prior_=prior, n_features_in_=X.shape[1])
-        return est
+        return fit_atomically(est, lambda: {**attrs, "n_features_in_": X.shape[1]})
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, **params):
-        """Choose ``tau`` by cross-validation, then fit on all the data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-            Used to fit every fold and the final network, and to score the test folds.
-            With metadata routing enabled (``sklearn.set_config(
-            enable_metadata_routing=True)``) the scorer receives it only if it requests
-            it, as in scikit-learn's ``LogisticRegressionCV``: e.g.
-            ``scoring=get_scorer("balanced_accuracy").set_score_request(
-            sample_weight=True)``.
-        **params : dict
-            Only with metadata routing enabled: metadata for the ``cv`` splitter's
-            ``split`` (e.g. ``groups`` for ``GroupKFold``) and for the scorer, routed
-            as they request them.
-
-        Returns
-        -------
-        self : LogitAdjustedClassifierCV
-        """
+    def _route_fit_params(self, sample_weight, params):
         _raise_for_params(params, self, "fit")
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            split_params, score_params = routed.splitter.split, routed.scorer.score
-        else:
-            split_params = {}
-            score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return routed.splitter.split, routed.scorer.score
+        return {}, ({} if sample_weight is None else {"sample_weight": sample_weight})
 
-        def _fit():
-            Xv, y_enc, classes, sw_train, mass = self._prepare_fit(X, y, sample_weight)
-            sw = _check_weights(sample_weight, Xv)
-            labels = classes[y_enc]
-            taus = np.asarray(DEFAULT_TAUS if self.taus is None else self.taus, dtype=float)
-            if taus.ndim != 1 or taus.size == 0 or np.any(taus < 0) or not np.isfinite(taus).all():
-                raise ValueError(f"`taus` must be a non-empty 1-D grid of values >= 0; got {taus}.")
-            cv = check_cv(self.cv, labels, classifier=True)
-            scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
-            splits = list(cv.split(Xv, labels, **split_params))
-            scores = np.empty((len(splits), taus.size))
-            fold_score_params = [
-                _check_method_params(Xv, score_params, indices=te) for _, te in splits
-            ]
-            folds = None
-            for j, tau in enumerate(taus):
-                if folds is None or self.adjustment != "post_hoc":
-                    folds = [
-                        self._fit_fold(i, len(splits), tau, Xv[tr], y_enc[tr], classes, sw[tr])
-                        for i, (tr, _) in enumerate(splits)
-                    ]
-                with warnings.catch_warnings():
-                    # On long-tailed data a rare class is often missing from a fold.
-                    warnings.filterwarnings(
-                        "ignore", message="y_pred contains classes not in y_true"
-                    )
-                    for i, (est, (_, te)) in enumerate(zip(folds, splits, strict=True)):
-                        est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
-                        scores[i, j] = scorer(est, Xv[te], labels[te], **fold_score_params[i])
-            mean = scores.mean(axis=0)
-            best = _select_tau(taus, scores, self.tau_selection)
-            self.tau_ = float(taus[best])  # used by the final fit's criterion and bias
-            prior = self._class_prior_from(mass, len(classes))
-            attrs = self._fit_classifier(Xv, y_enc, sw_train, prior)
-            attrs.update(
-                classes_=classes,
-                class_prior_=prior,
-                tau_=float(taus[best]),
-                best_score_=float(mean[best]),
-                cv_results_={
-                    "taus": taus,
-                    "mean_test_score": mean,
-                    "std_test_score": scores.std(axis=0),
-                    "split_test_scores": scores,
-                },
-            )
-            return attrs
-
-        return fit_atomically(self, _fit)
+    def _fit_validated(self, X, targets, sample_weight, routed):
+        """Choose ``tau`` by cross-validation, then fit on all the data with it."""
+        split_params, score_params = routed
+        labels = targets.attrs["classes_"][targets.y]
+        taus = np.asarray(DEFAULT_TAUS if self.taus is None else self.taus, dtype=float)
+        if taus.ndim != 1 or taus.size == 0 or np.any(taus < 0) or not np.isfinite(taus).all():
+            raise ValueError(f"`taus` must be a non-empty 1-D grid of values >= 0; got {taus}.")
+        cv = check_cv(self.cv, labels, classifier=True)
+        scorer = check_scoring(self._fold_estimator(1.0), scoring=self.scoring)
+        splits = list(cv.split(X, labels, **split_params))
+        scores = np.empty((len(splits), taus.size))
+        fold_score_params = [_check_method_params(X, score_params, indices=te) for _, te in splits]
+        folds = None
+        for j, tau in enumerate(taus):
+            if folds is None or self.adjustment != "post_hoc":
+                folds = [
+                    self._fit_fold(i, len(splits), tau, X, targets, sample_weight, tr)
+                    for i, (tr, _) in enumerate(splits)
+                ]
+            with warnings.catch_warnings():
+                # On long-tailed data a rare class is often missing from a fold.
+                warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+                for i, (est, (_, te)) in enumerate(zip(folds, splits, strict=True)):
+                    est.set_params(tau=tau)  # post-hoc: a new decision rule, no refit
+                    scores[i, j] = scorer(est, X[te], labels[te], **fold_score_params[i])
+        best = _select_tau(taus, scores, self.tau_selection)
+        attrs = fit_encoded(self, X, targets, sample_weight, tau=taus[best])
+        attrs.update(
+            best_score_=float(scores.mean(axis=0)[best]),
+            cv_results_={
+                "taus": taus,
+                "mean_test_score": scores.mean(axis=0),
+                "std_test_score": scores.std(axis=0),
+                "split_test_scores": scores,
+            },
+        )
+        return attrs
 
     def get_metadata_routing(self):
         """Metadata routing of this estimator (as scikit-learn's ``LogisticRegressionCV``).

@@ -2,54 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import (
-    BaseNeuralEstimator,
-    _check_labels,
-    _check_weights,
-    fill_shared_doc,
-    fit_atomically,
-)
-from .encoders import CosineClassifierNetwork, GRUEncoder, ResidualMLPEncoder
+from ._base import BaseNeuralEstimator, Problem
+from ._classifier import encode_classes
+from ._compat import Interval, StrOptions
+from ._docs import fill_shared_doc
+from ._validation import check_weights
 from .losses import AMSoftmaxLoss
+from .metrics import leave_one_out_recall
+from .networks import CosineClassifierNetwork, GRUEncoder, ResidualMLPEncoder
 
-__all__ = ["SiameseAMSoftmaxEncoder", "leave_one_out_recall"]
-
-
-def leave_one_out_recall(embeddings, groups, chunk=2048, sample_weight=None):
-    """Leave-one-out top-1 retrieval accuracy by cosine similarity.
-
-    Every item whose group has another member is a query; it is correct when its
-    most similar other item (cosine) is of its group. Ties go to the first index.
-    With ``sample_weight`` the result is the weighted mean of the queries' hits (the
-    items retrieved from do not change), as a classifier's weighted accuracy.
-    """
-    Z = np.asarray(embeddings, dtype=np.float64)
-    Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
-    _, g, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    queries = np.flatnonzero(counts[g] > 1)
-    if queries.size == 0:
-        raise ValueError("No group has two members: leave-one-out retrieval is undefined.")
-    w = np.ones(Z.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-    if not np.sum(w[queries]) > 0:
-        raise ValueError("The queries' sample_weight sums to zero: the recall is undefined.")
-    hits = 0.0
-    for start in range(0, queries.size, chunk):
-        q = queries[start : start + chunk]
-        sim = Z[q] @ Z.T
-        sim[np.arange(q.size), q] = -np.inf
-        hits += np.sum(w[q] * (g[np.argmax(sim, axis=1)] == g[q]))
-    return float(hits / np.sum(w[queries]))
+__all__ = ["SiameseAMSoftmaxEncoder"]
 
 
 def _group_split(X, y_enc, sw, fraction, random_state, min_groups=10):
@@ -143,13 +113,13 @@ class SiameseAMSoftmaxEncoder(
         empty); padding does not change an embedding.
 
         Unlike the other estimators, ``hidden_layer_sizes`` defaults to ``()``
-        here (not the ``(100,)`` listed below): a linear residual encoder. On
+        here: a linear residual encoder. On
         groups unseen in training a non-linear branch memorised the training
         groups and retrieved worse (``benchmarks/siamese_retrieval.py``).
 
-        Also unlike the other estimators, ``early_stopping`` defaults to ``True``,
-        ``validation_fraction`` to 0.2, ``n_iter_no_change`` to 40 and ``tol`` to
-        0.005, and early stopping works on *groups*, by retrieval: a
+        Also unlike the other estimators, ``early_stopping`` defaults to ``True``
+        (with the ``validation_fraction``, ``n_iter_no_change`` and ``tol`` listed
+        below), and early stopping works on *groups*, by retrieval: a
         ``validation_fraction`` of the groups with at least 2 distinct items (drawn
         with ``random_state`` from the sorted labels, so the draw depends only on the
         label set) is held out of training, and after every epoch, and before the
@@ -168,6 +138,11 @@ class SiameseAMSoftmaxEncoder(
         trained on and training stops when the training loss stalls.
     %(shared_params)s
 
+    Notes
+    -----
+    **Parameters after fitting.** None acts at prediction: every parameter shaped
+    training, and a changed value acts at the next ``fit`` only.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_groups,)
@@ -176,14 +151,7 @@ class SiameseAMSoftmaxEncoder(
         Dimension of the embeddings.
     n_tokens_ : int
         Size of the token table (``encoder="gru"`` only).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
+    %(fitted_attrs)s
     validation_groups_ : ndarray
         The groups held out of training for early stopping (empty when none were).
     validation_scores_ : list of float
@@ -193,10 +161,6 @@ class SiameseAMSoftmaxEncoder(
         The best of ``validation_scores_``, whose weights were restored.
     best_epoch_ : int
         The epoch of ``best_validation_score_`` (0: the initial weights).
-    device_ : str
-        Device the network lives on.
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.module_.encoder`` is the encoder.
 
     See Also
     --------
@@ -284,84 +248,53 @@ class SiameseAMSoftmaxEncoder(
         tags.target_tags.required = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the encoder to separate the groups ``y``.
+    def _encode_targets(self, y):
+        return encode_classes(self, y, kinds="groups")
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features, or token ids (non-negative integers, 0 = padding) for
-            ``encoder="gru"``.
-        y : array-like of shape (n_samples,)
-            The group of each item (numbers or strings); at least 2 groups.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative per-sample weights.
-
-        Returns
-        -------
-        self : SiameseAMSoftmaxEncoder
-            The fitted encoder.
-        """
-
-        def _fit():
-            _check_labels(y)
-            Xv, yv = validate_data(self, X, y, dtype=[np.float64, np.float32])
-            check_classification_targets(yv)
-            classes, y_enc = np.unique(yv, return_inverse=True)
-            if classes.shape[0] < 2:
+    def _problem(self, X, targets, sample_weight):
+        classes, y_enc = targets.attrs["classes_"], targets.y
+        attrs = {}
+        if self.encoder == "gru":
+            if np.any(X < 0) or np.any(X != np.round(X)):
                 raise ValueError(
-                    f"{type(self).__name__} needs items of at least 2 groups in y; got only "
-                    f"one class (group): {classes.tolist()[0]!r}."
+                    'encoder="gru" needs X of non-negative integer token ids (0 = padding).'
                 )
-            sw = _check_weights(sample_weight, Xv)
-            extra = {}
-            if self.encoder == "gru":
-                if np.any(Xv < 0) or np.any(Xv != np.round(Xv)):
-                    raise ValueError(
-                        'encoder="gru" needs X of non-negative integer token ids (0 = padding).'
-                    )
-                extra["n_tokens_"] = int(Xv.max()) + 2
-                dim = 64 if self.embedding_dim is None else self.embedding_dim
-            else:
-                dim = Xv.shape[1] if self.embedding_dim is None else self.embedding_dim
-            self._n_tokens, self._dim = extra.get("n_tokens_"), int(dim)
-            criterion = self._make_criterion()
-            held = None
-            if self.early_stopping:
-                held = _group_split(Xv, y_enc, sw, self.validation_fraction, self.random_state)
-            if held is None:
-                # too few groups to hold some out: train on all, stopping on the
-                # training loss (a copy, since the base would split items instead)
-                plain = copy.copy(self)
-                plain.early_stopping = False
-                attrs = plain._fit_network(Xv, y_enc, sw, len(classes), criterion)
-                attrs["validation_groups_"] = classes[:0]
-            else:
-                valid = np.isin(y_enc, held)
-                train_groups, y_train = np.unique(y_enc[~valid], return_inverse=True)
-                score_fn = _HeldOutRecall(Xv[valid], y_enc[valid], sw[valid])
-                attrs = self._fit_network(
-                    Xv[~valid], y_train, sw[~valid], len(train_groups), criterion,
-                    stratify=y_train, score_fn=score_fn,
-                )  # fmt: skip
-                attrs["validation_groups_"] = classes[held]
-            attrs.update(classes_=classes, embedding_dim_=int(dim), **extra)
-            return attrs
+            attrs["n_tokens_"] = int(X.max()) + 2
+            dim = 64 if self.embedding_dim is None else self.embedding_dim
+        else:
+            dim = X.shape[1] if self.embedding_dim is None else self.embedding_dim
+        attrs["embedding_dim_"] = int(dim)
+        criterion = AMSoftmaxLoss(scale=self.scale, margin=self.margin, reduction="none")
+        held = None
+        if self.early_stopping:
+            held = _group_split(
+                X, y_enc, sample_weight, self.validation_fraction, self.random_state
+            )
+        if held is None:
+            # too few groups to hold some out: train on all, stopping on the training loss
+            attrs["validation_groups_"] = classes[:0]
+            return Problem(criterion, len(classes), attrs=attrs, split_validation=False)
+        valid = np.isin(y_enc, held)
+        train_groups, y_train = np.unique(y_enc[~valid], return_inverse=True)
+        attrs["validation_groups_"] = classes[held]
+        return Problem(
+            criterion,
+            len(train_groups),
+            attrs=attrs,
+            rows=np.flatnonzero(~valid),
+            y=y_train,
+            score_fn=_HeldOutRecall(X[valid], y_enc[valid], sample_weight[valid]),
+            split_validation=False,
+        )
 
-        return fit_atomically(self, _fit)
-
-    def _make_criterion(self):
-        return AMSoftmaxLoss(scale=self.scale, margin=self.margin, reduction="none")
-
-    def _build_module(self, n_features, n_outputs):
-        dim = self._dim
+    def _build_module(self, n_features, n_outputs, problem):
+        dim = problem.attrs["embedding_dim_"]
         if self.module is not None:
-            encoder = super()._build_module(n_features, dim)
+            encoder = super()._build_module(n_features, dim, problem)
         elif self.encoder == "gru":
             sizes = np.atleast_1d(self.hidden_layer_sizes)
             width = int(sizes[0]) if sizes.size else 64
-            encoder = GRUEncoder(self._n_tokens, dim, width, width, self.dropout)
+            encoder = GRUEncoder(problem.attrs["n_tokens_"], dim, width, width, self.dropout)
         else:
             sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
             encoder = ResidualMLPEncoder(n_features, dim, sizes, self.activation, self.dropout)
@@ -431,5 +364,5 @@ class SiameseAMSoftmaxEncoder(
         if y.shape[0] != Z.shape[0]:
             raise ValueError(f"X has {Z.shape[0]} rows but y has {y.shape[0]} entries.")
         if sample_weight is not None:
-            sample_weight = _check_weights(sample_weight, Z)
+            sample_weight = check_weights(sample_weight, Z)
         return leave_one_out_recall(Z, y, sample_weight=sample_weight)

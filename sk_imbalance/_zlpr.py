@@ -8,22 +8,17 @@ from numbers import Real
 import numpy as np
 import torch
 from scipy.sparse import issparse
-from scipy.special import expit
-from sklearn.base import ClassifierMixin, MultiOutputMixin, _fit_context
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin, MultiOutputMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import validate_data
 
-from ._base import (
-    BaseNeuralEstimator,
-    _check_labels,
-    _check_weights,
-    _softmax,
-    fill_shared_doc,
-    fit_atomically,
-)
+from ._base import BaseNeuralEstimator, Problem, Targets
+from ._classifier import encode_classes
+from ._compat import Interval, StrOptions
+from ._docs import fill_shared_doc
 from .losses import MultiLabelBCELoss, MultiLabelFocalLoss, ZLPRLoss
+from .networks import BoundedScores
 
 __all__ = ["ZLPRMultiLabelClassifier"]
 
@@ -57,6 +52,11 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
     loss, whose calibrated reading would be :math:`\sigma(s)`. For ``"bce"`` and
     ``"focal"`` it is :math:`\sigma(s_i)` (calibrated only for plain BCE). For 1-D
     targets it is ``[1 - p, p]`` (binary) or the softmax of the scores (multi-class).
+
+    **Parameters after fitting.** ``threshold`` may be changed after fitting and acts
+    at the next ``predict``. Every other parameter shaped training (``loss`` also
+    decides how ``predict_proba`` reads the scores: the fitted ``loss_`` is used) and
+    acts at the next ``fit`` only.
 
     Read more in the :ref:`User Guide <zlpr>`.
 
@@ -103,22 +103,15 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         ``arange(n_labels)`` for an indicator ``y``; the class labels for 1-D ``y``.
     n_labels_ : int
         Number of trained scores (1 for binary ``y``).
+    target_type_ : {"multilabel", "binary", "multiclass"}
+        The kind of ``y`` seen in fit.
+    loss_ : str
+        The ``loss`` the network was trained with.
     pos_weight_ : ndarray of shape (`n_labels_`,) or None
         The positive weights used (``"bce"``/``"focal"`` with ``pos_weight``).
     score_bound_ : float or None
         The score bound used (``score_bound`` with ``"auto"`` resolved).
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
-    device_ : str
-        Device the network lives on.
-    net_ : skorch.NeuralNet
-        The fitted skorch net (private composition; its ``module_`` is the network).
+    %(fitted_attrs)s
 
     See Also
     --------
@@ -197,58 +190,14 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         self.random_state = random_state
         self.verbose = verbose
 
+    _multi_output = True
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (dense).
-        y : array-like of shape (n_samples, n_labels) or (n_samples,)
-            0/1 label indicator matrix (dense or sparse), or 1-D binary / multi-class
-            labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative per-sample weights.
-
-        Returns
-        -------
-        self : ZLPRMultiLabelClassifier
-            The fitted estimator.
-        """
-
-        def _fit():
-            Xv, Y, classes, stratify, kind = self._encode_targets(X, y)
-            sw = _check_weights(sample_weight, Xv)
-            pos_weight = self._pos_weight(Y, sw)
-            if self.loss == "zlpr":
-                criterion = ZLPRLoss(reduction="none")
-            elif self.loss == "bce":
-                criterion = MultiLabelBCELoss(pos_weight, reduction="none")
-            else:
-                criterion = MultiLabelFocalLoss(self.gamma, pos_weight, reduction="none")
-            bound = self._score_bound(kind)
-            criterion = _BoundedScores(criterion, bound)
-            attrs = self._fit_network(Xv, Y, sw, Y.shape[1], criterion, stratify=stratify)
-            attrs.update(classes_=classes, n_labels_=Y.shape[1], _target_kind=kind)
-            # the decision rule uses the fit-time bound and loss, whatever set_params does
-            attrs.update(
-                score_bound_=bound,
-                _proba_scale=2.0 if self.loss == "zlpr" else 1.0,
-            )
-            attrs["pos_weight_"] = None if pos_weight is None else pos_weight.numpy()
-            return attrs
-
-        return fit_atomically(self, _fit)
-
-    def _encode_targets(self, X, y):
-        _check_labels(y)
-        X, y = validate_data(self, X, y, multi_output=True, dtype=[np.float64, np.float32])
+    def _encode_targets(self, y):
         if issparse(y):  # e.g. MultiLabelBinarizer(sparse_output=True): small, densify
             y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
@@ -256,7 +205,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
                 "A column-vector y was passed when a 1d array was expected; it is "
                 "treated as 1-D labels. Pass a 1-D y to silence this warning.",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             y = y.ravel()
         kind = type_of_target(y, input_name="y", raise_unknown=True)
@@ -266,22 +215,44 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
                     "A 2-D y must be a label indicator matrix holding only 0 and 1; got "
                     f"the values {np.unique(y).tolist()}."
                 )
-            return X, y.astype(np.float64), np.arange(y.shape[1]), None, "multilabel"
+            attrs = {"classes_": np.arange(y.shape[1]), "target_type_": "multilabel"}
+            return Targets(y=y.astype(np.float64), attrs=attrs)
         if kind not in ("binary", "multiclass"):
             raise ValueError(
                 f"Unknown label type: {kind!r}. {type(self).__name__} needs a 2-D 0/1 "
                 "label indicator matrix (use sklearn.preprocessing.MultiLabelBinarizer "
                 "for label sets) or 1-D class labels."
             )
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data; "
-                f"got only one class: {classes.tolist()[0]!r}."
-            )
-        if classes.shape[0] == 2:
-            return X, y_enc[:, None].astype(np.float64), classes, y_enc, "binary"
-        return X, np.eye(classes.shape[0])[y_enc], classes, y_enc, "multiclass"
+        targets = encode_classes(self, y)
+        n_classes = len(targets.attrs["classes_"])
+        kind = "binary" if n_classes == 2 else "multiclass"
+        Y = (
+            targets.y[:, None].astype(np.float64)
+            if kind == "binary"
+            else np.eye(n_classes)[targets.y]
+        )
+        return Targets(y=Y, attrs={**targets.attrs, "target_type_": kind}, stratify=targets.y)
+
+    def _problem(self, X, targets, sample_weight):
+        Y = targets.y
+        pos_weight = self._pos_weight(Y, sample_weight)
+        if self.loss == "zlpr":
+            criterion = ZLPRLoss(reduction="none")
+        elif self.loss == "bce":
+            criterion = MultiLabelBCELoss(pos_weight, reduction="none")
+        else:
+            criterion = MultiLabelFocalLoss(self.gamma, pos_weight, reduction="none")
+        attrs = {
+            "n_labels_": Y.shape[1],
+            "loss_": self.loss,
+            "score_bound_": self._score_bound(targets.attrs["target_type_"]),
+            "pos_weight_": None if pos_weight is None else pos_weight.numpy(),
+        }
+        return Problem(criterion=criterion, n_outputs=Y.shape[1], attrs=attrs)
+
+    def _build_module(self, n_features, n_outputs, problem):
+        network = super()._build_module(n_features, n_outputs, problem)
+        return BoundedScores(network, problem.attrs["score_bound_"])
 
     def _score_bound(self, kind):
         if self.score_bound != "auto":
@@ -313,65 +284,85 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
                 )
         return torch.as_tensor(pw)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # fitted before score_bound_ was recorded: the fit's bound is in _bound
-        old = self.__dict__.pop("_bound", None)
+    def _upgrade_state(self, state):
+        # state format 1: the bound in a criterion wrapper, the reading in private names
+        old = state.pop("_bound", None)
         if old is not None:
-            self.__dict__.setdefault("score_bound_", old.bound_value)
+            state.setdefault("score_bound_", old.bound_value)
+        state["target_type_"] = state.pop("_target_kind", "multilabel")
+        state["loss_"] = "zlpr" if state.pop("_proba_scale", None) == 2.0 else state["loss"]
+        state["module_"] = BoundedScores(state["module_"], state.get("score_bound_"))
+        return state
 
     # ------------------------------------------------------------- prediction
     def decision_function(self, X):
         """Label scores (bounded by ``score_bound``); ``predict`` marks those above ``threshold``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
         Returns
         -------
-        ndarray of shape (n_samples, n_labels), or (n_samples,) for binary 1-D ``y``
+        ndarray of shape (n_samples, n_labels) or (n_samples,)
+            One score per label, or one per sample for binary 1-D ``y``.
         """
-        X = self._validate_X_predict(X)
-        bound = self.score_bound_
-        scores = self._forward(X, lambda module, Xc: _bounded(module(Xc), bound))
-        return scores[:, 0] if self._target_kind == "binary" else scores
+        return self._scores(self._validate_X_predict(X))
+
+    def _scores(self, X):
+        scores = self._forward(X)
+        return scores[:, 0] if self.target_type_ == "binary" else scores
+
+    def _predict_validated(self, X):
+        return self._labels(self._scores(X))
+
+    def _labels(self, scores):
+        if self.target_type_ == "multiclass":
+            return self.classes_[np.argmax(scores, axis=1)]
+        above = (scores > self.threshold).astype(np.int64)
+        return self.classes_[above] if self.target_type_ == "binary" else above
 
     def predict(self, X):
         """Indicator matrix of scores above ``threshold`` (labels for 1-D ``y``).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
         Returns
         -------
-        ndarray of shape (n_samples, n_labels) of int, or (n_samples,) of labels
+        ndarray of shape (n_samples, n_labels) or (n_samples,)
+            A 0/1 indicator matrix, or labels from ``classes_`` for 1-D ``y``.
         """
-        scores = self.decision_function(X)
-        if self._target_kind == "multiclass":
-            return self.classes_[np.argmax(scores, axis=1)]
-        above = (scores > self.threshold).astype(np.int64)
-        return self.classes_[above] if self._target_kind == "binary" else above
+        return self._labels(self.decision_function(X))
 
     def predict_proba(self, X):
         """Per-label readings in (0, 1) of the scores (see the class docstring).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
         Returns
         -------
-        ndarray of shape (n_samples, n_labels), or (n_samples, n_classes) for 1-D ``y``
+        ndarray of shape (n_samples, n_labels) or (n_samples, n_classes)
+            One value per label, or per class for 1-D ``y``.
         """
         scores = self.decision_function(X)
-        if self._target_kind == "multiclass":
-            return _softmax(scores)
-        p = expit(self._proba_scale * scores)
-        return np.column_stack([1.0 - p, p]) if self._target_kind == "binary" else p
+        if self.target_type_ == "multiclass":
+            return softmax(scores, axis=1)
+        p = expit((2.0 if self.loss_ == "zlpr" else 1.0) * scores)
+        return np.column_stack([1.0 - p, p]) if self.target_type_ == "binary" else p
 
 
-def _bounded(outputs, bound):
-    """The scores ``b * tanh(f / b)`` of the network outputs ``f`` (``f`` for no bound)."""
-    return outputs if bound is None else bound * torch.tanh(outputs / bound)
+class _LegacyBoundedScores(torch.nn.Module):
+    """Only to unpickle state-format-1 models, whose criterion applied the bound."""
 
 
-class _BoundedScores(torch.nn.Module):
-    """Criterion wrapper applying the score bound ``b * tanh(f / b)`` before the loss."""
-
-    def __init__(self, criterion, bound):
-        super().__init__()
-        self.criterion = criterion
-        self.bound_value = None if bound is None else float(bound)
-
-    def forward(self, outputs, target):
-        return self.criterion(_bounded(outputs, self.bound_value), target)
+def __getattr__(name):
+    if name == "_BoundedScores":  # the criterion wrapper of state format 1
+        return _LegacyBoundedScores
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,3 +1,9 @@
+"""Shared test set-up: the one estimator table, size presets, data and output helpers.
+
+Test modules import what they need from here (``from .conftest import ...``);
+``tests/test_common.py`` checks that the table covers every public estimator.
+"""
+
 import os
 
 # check_estimator's check_array_api_input (array API dispatch on, NumPy inputs: the
@@ -5,14 +11,119 @@ import os
 # set before scipy is first imported; without it the check skips for every estimator.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import pytest
-import torch
-from hypothesis import HealthCheck, settings
+from collections import Counter  # noqa: E402
 
-from ._counts import CASES
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from sk_imbalance import (  # noqa: E402
+    FocalClassifier,
+    LogitAdjustedClassifier,
+    LogitAdjustedClassifierCV,
+    SiameseAMSoftmaxEncoder,
+    ZLPRMultiLabelClassifier,
+)
 
 # One torch thread keeps the check battery fast on small CI machines (see README).
 torch.set_num_threads(int(os.environ.get("SK_IMBALANCE_TEST_THREADS", "1")))
+
+# ------------------------------------------------------------------- size presets
+#: Two epochs of a 4-unit network: property tests (correct outputs, not quality).
+TINY = dict(hidden_layer_sizes=(4,), max_iter=2, learning_rate_init=1e-2, random_state=0)
+#: A few epochs of an 8-unit network: state, faults and pickles.
+SMALL = dict(hidden_layer_sizes=(8,), max_iter=6, learning_rate_init=1e-2, random_state=0)
+#: Enough training to fit small data: the common checks and behaviour tests.
+FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
+
+# ------------------------------------------------------------ the estimator table
+#: Every public estimator: name -> factory(**params) of a test instance. The CV
+#: estimator uses 2 folds and a 2-value grid; ``params`` override the preset.
+ESTIMATORS = {
+    "LogitAdjustedClassifier": lambda **kw: LogitAdjustedClassifier(**kw),
+    "LogitAdjustedClassifierCV": lambda **kw: LogitAdjustedClassifierCV(
+        **{"cv": 2, "taus": [0.5, 1.0], **kw}
+    ),
+    "FocalClassifier": lambda **kw: FocalClassifier(**kw),
+    "ZLPRMultiLabelClassifier": lambda **kw: ZLPRMultiLabelClassifier(**kw),
+    "SiameseAMSoftmaxEncoder": lambda **kw: SiameseAMSoftmaxEncoder(**kw),
+}
+NAMES = list(ESTIMATORS)
+SINGLE_LABEL = ["LogitAdjustedClassifier", "LogitAdjustedClassifierCV", "FocalClassifier"]
+
+
+def make(name, preset=SMALL, **params):
+    """A test instance of estimator ``name`` with a size preset and overrides."""
+    return ESTIMATORS[name](**{**preset, **params})
+
+
+#: scikit-learn's common checks (tests/test_common.py): fast instances of every mode.
+INSTANCES = [
+    make("LogitAdjustedClassifier", FAST),
+    make("LogitAdjustedClassifier", FAST, adjustment="post_hoc"),
+    make("LogitAdjustedClassifier", FAST, adjustment="bias_init", objective="accuracy"),
+    make("LogitAdjustedClassifierCV", FAST),
+    make("FocalClassifier", FAST),
+    make("FocalClassifier", FAST, loss="truncated", sharpness=10.0, alpha=None),
+    make("FocalClassifier", FAST, loss="ghm"),
+    make("FocalClassifier", FAST, loss="truncated", margin=0.8),
+    make("FocalClassifier", FAST, loss="cross_entropy", label_smoothing=0.1),
+    make("ZLPRMultiLabelClassifier", FAST),
+    make("ZLPRMultiLabelClassifier", FAST, loss="bce", pos_weight="balanced"),
+    make("ZLPRMultiLabelClassifier", FAST, loss="focal"),
+    make("SiameseAMSoftmaxEncoder", FAST),
+    make("SiameseAMSoftmaxEncoder", FAST, embedding_dim=3, margin=0.0, scale=10.0),
+]
+
+#: Every public estimator with its default parameters: ``check_estimator(Estimator())``.
+DEFAULTS = [
+    LogitAdjustedClassifier(),
+    FocalClassifier(),
+    ZLPRMultiLabelClassifier(),
+    SiameseAMSoftmaxEncoder(),
+]
+
+#: Defaults whose battery takes minutes (5-fold internal CV of 400-epoch networks): run
+#: with ``pytest -m exhaustive``. The fast CV instance above runs the same battery in CI.
+EXHAUSTIVE_DEFAULTS = [LogitAdjustedClassifierCV()]
+
+
+# ------------------------------------------------------------------------ helpers
+def make_data(name, n=120, d=5, seed=0):
+    """Data for estimator ``name``: 3 classes, 12 groups (encoder) or 4 labels (ZLPR)."""
+    rng = np.random.default_rng(seed)
+    if name == "SiameseAMSoftmaxEncoder":
+        y = np.arange(n) % 12
+    elif name == "ZLPRMultiLabelClassifier":
+        y = (rng.random((n, 4)) < 0.4).astype(int)
+        return rng.standard_normal((n, d)) + y @ rng.standard_normal((4, d)), y
+    else:
+        y = np.arange(n) % 3
+    centres = rng.standard_normal((y.max() + 1, d)) * 2
+    return centres[y] + rng.standard_normal((n, d)), y
+
+
+def outputs(est, X):
+    """Every prediction output of a fitted estimator on ``X``."""
+    if hasattr(est, "transform"):
+        return [est.transform(X)]
+    return [est.predict(X), est.predict_proba(X), est.decision_function(X)]
+
+
+def assert_same_outputs(a, b, X):
+    for u, v in zip(outputs(a, X), outputs(b, X), strict=True):
+        np.testing.assert_array_equal(u, v)
+
+
+def fitted_attrs(est):
+    """Names of the fitted (trailing-underscore) attributes of ``est``."""
+    return sorted(k for k in vars(est) if k.endswith("_") and not k.startswith("__"))
+
+
+#: Cases run by the property-based tests, per (estimator, outcome); asserted by
+#: tests/test_properties.py and printed at the end of the run.
+CASES: Counter = Counter()
 
 # Hypothesis profiles (tests/test_properties.py). "ci", the default, is bounded and
 # reproducible: the same examples on every run, no example database. "thorough" draws

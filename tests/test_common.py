@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ._instances import DEFAULTS, EXHAUSTIVE_DEFAULTS, INSTANCES
+from .conftest import DEFAULTS, EXHAUSTIVE_DEFAULTS, INSTANCES
 
 
 @parametrize_with_checks(INSTANCES)

@@ -16,7 +16,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sk_imbalance import LogitAdjustedClassifier, _parallel
-from sk_imbalance._base import resolve_device
+from sk_imbalance._engine import resolve_device
 from sk_imbalance.datasets import make_long_tailed
 
 
@@ -39,11 +39,11 @@ class ThreadProbe(torch.nn.Module):
 
 
 def _threads(est, X, y):
-    return est.net_.module_.max_threads
+    return est.module_.max_threads
 
 
 def _pid(est, X, y):
-    return est.net_.module_.pid
+    return est.module_.pid
 
 
 SCORING = {"score": "balanced_accuracy", "threads": _threads, "pid": _pid}
@@ -149,7 +149,7 @@ def test_budget_caps_training_and_restores(monkeypatch, data, two_threads):
     monkeypatch.setattr(_parallel, "_cpu_count", lambda: 1)
     X, y = data
     clf = LogitAdjustedClassifier(module=ThreadProbe, max_iter=3, random_state=0).fit(X, y)
-    assert clf.net_.module_.max_threads == 1
+    assert clf.module_.max_threads == 1
     assert torch.get_num_threads() == 2
 
 
@@ -291,7 +291,7 @@ def fake_gpu(monkeypatch, tmp_path):
     """One fake GPU, a worker process, and the GPU held by another worker."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setattr("sk_imbalance._base.in_worker_process", lambda: True)
+    monkeypatch.setattr("sk_imbalance._engine.in_worker_process", lambda: True)
     monkeypatch.setattr(_parallel, "_PROCESS_CLAIM", _parallel.GpuClaim(tmp_path))
     monkeypatch.setattr(_parallel, "_warned_pid", None)
     other_worker = _parallel.GpuClaim(tmp_path)
@@ -321,7 +321,7 @@ def test_explicit_cuda_shares_a_gpu_on_purpose(fake_gpu):
 
 def test_auto_device_in_the_main_process_is_unchanged(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr("sk_imbalance._base.in_worker_process", lambda: False)
+    monkeypatch.setattr("sk_imbalance._engine.in_worker_process", lambda: False)
     assert resolve_device("auto") == "cuda"
 
 

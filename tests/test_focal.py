@@ -134,8 +134,7 @@ def test_ghm_reports_cross_entropy_and_trains_with_ghm_gradient(binary):
     import torch
     import torch.nn.functional as F
 
-    from sk_imbalance._focal import _ReportCrossEntropy
-    from sk_imbalance.losses import GHMCLoss, ghm_c_loss
+    from sk_imbalance.losses import GHMCLoss, LabelSmoothingLoss, ReportedLoss, ghm_c_loss
 
     X, y = binary
     clf = FocalClassifier(loss="ghm", alpha=None, **SMALL).fit(X, y)
@@ -143,7 +142,9 @@ def test_ghm_reports_cross_entropy_and_trains_with_ghm_gradient(binary):
     assert clf.n_iter_ > 12
     logits = torch.randn(30, 2, dtype=torch.float64, requires_grad=True)
     target = torch.randint(0, 2, (30,))
-    crit = _ReportCrossEntropy(GHMCLoss(momentum=0.0, reduction="none"))
+    crit = ReportedLoss(
+        GHMCLoss(momentum=0.0, reduction="none"), LabelSmoothingLoss(0.0, reduction="none")
+    )
     out = crit(logits, target)
     torch.testing.assert_close(out, F.cross_entropy(logits, target, reduction="none"))
     (grad,) = torch.autograd.grad(out.sum(), logits)

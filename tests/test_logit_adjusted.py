@@ -20,6 +20,12 @@ FAST = dict(hidden_layer_sizes=(32,), max_iter=80, learning_rate_init=1e-2, rand
 MODES = ["loss", "post_hoc", "bias_init", "none"]
 
 
+def _logits(clf, X):
+    """The trained network's raw outputs (its public ``module_``)."""
+    with torch.no_grad():
+        return clf.module_(torch.as_tensor(X, dtype=torch.float64)).numpy()
+
+
 @pytest.fixture(scope="module")
 def imbalanced():
     X, y = make_classification(
@@ -98,21 +104,21 @@ def test_no_stacking_of_adjustments(imbalanced):
     X, y = imbalanced
     tau = 1.5
     loss = LogitAdjustedClassifier(adjustment="loss", tau=tau, **FAST).fit(X, y)
-    raw = loss._forward(X)
+    raw = _logits(loss, X)
     # The adjusted loss already gives balanced logits: nothing is subtracted again.
     np.testing.assert_allclose(loss.decision_function(X), raw)
     post = LogitAdjustedClassifier(adjustment="post_hoc", tau=tau, **FAST).fit(X, y)
     log_pi = np.log(post.class_prior_)
-    np.testing.assert_allclose(post.decision_function(X), post._forward(X) - tau * log_pi)
+    np.testing.assert_allclose(post.decision_function(X), _logits(post, X) - tau * log_pi)
     np.testing.assert_allclose(
-        post.set_params(objective="accuracy").decision_function(X), post._forward(X), atol=1e-12
+        post.set_params(objective="accuracy").decision_function(X), _logits(post, X), atol=1e-12
     )
 
 
 def test_post_hoc_tau_changes_without_refit(imbalanced):
     X, y = imbalanced
     clf = LogitAdjustedClassifier(adjustment="post_hoc", tau=0.0, **FAST).fit(X, y)
-    raw = clf._forward(X)
+    raw = _logits(clf, X)
     np.testing.assert_allclose(clf.decision_function(X), raw)
     clf.set_params(tau=2.0)
     np.testing.assert_allclose(clf.decision_function(X), raw - 2.0 * np.log(clf.class_prior_))
@@ -123,7 +129,7 @@ def test_bias_init_sets_output_bias_to_scaled_log_prior(imbalanced):
     clf = LogitAdjustedClassifier(
         adjustment="bias_init", tau=0.7, max_iter=1, learning_rate_init=1e-12, random_state=0
     ).fit(X, y)
-    bias = clf.net_.module_.output.bias.detach().numpy()
+    bias = clf.module_.output.bias.detach().numpy()
     np.testing.assert_allclose(bias, 0.7 * np.log(clf.class_prior_), rtol=1e-6)
 
 
@@ -165,11 +171,11 @@ def test_same_random_state_same_predictions_and_global_rng_untouched(imbalanced)
 def test_dtype_follows_input_and_parameter(imbalanced):
     X, y = imbalanced
     clf = LogitAdjustedClassifier(**FAST).fit(X.astype(np.float32), y)
-    assert next(clf.net_.module_.parameters()).dtype == torch.float32
+    assert next(clf.module_.parameters()).dtype == torch.float32
     clf = LogitAdjustedClassifier(**FAST).fit(X, y)
-    assert next(clf.net_.module_.parameters()).dtype == torch.float64
+    assert next(clf.module_.parameters()).dtype == torch.float64
     clf = LogitAdjustedClassifier(dtype="float32", **FAST).fit(X, y)
-    assert next(clf.net_.module_.parameters()).dtype == torch.float32
+    assert next(clf.module_.parameters()).dtype == torch.float32
     # Outputs keep the network's dtype (halves prediction memory for float32 networks).
     for method in ("predict_proba", "decision_function", "predict_log_proba"):
         assert getattr(clf, method)(X).dtype == np.float32
@@ -231,7 +237,7 @@ def test_custom_module(imbalanced):
         return torch.nn.Linear(n_features, n_outputs)
 
     clf = LogitAdjustedClassifier(module=linear, adjustment="bias_init", **FAST).fit(X, y)
-    assert isinstance(clf.net_.module_, torch.nn.Linear)
+    assert isinstance(clf.module_, torch.nn.Linear)
     assert clf.score(X, y) > 0.6
     with pytest.raises(TypeError, match="torch.nn.Module"):
         LogitAdjustedClassifier(module=lambda n, k: "nope", **FAST).fit(X, y)
@@ -274,9 +280,8 @@ def test_predict_before_fit_raises(imbalanced):
 
 def test_bad_objective_and_prior_raise(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(objective=[0.5, 0.5], **FAST).fit(X, y)
-    with pytest.raises(ValueError, match="objective"):
-        clf.predict(X)
+    with pytest.raises(ValueError, match="objective"):  # checked before training
+        LogitAdjustedClassifier(objective=[0.5, 0.5], **FAST).fit(X, y)
     with pytest.raises(ValueError, match="class_prior"):
         LogitAdjustedClassifier(class_prior=[0.5, -0.1, 0.6], **FAST).fit(X, y)
     with pytest.raises(ValueError, match="device"):
@@ -314,7 +319,7 @@ def test_cuda_fit_pickles_and_predicts(imbalanced):
     X, y = imbalanced
     clf = LogitAdjustedClassifier(device="cuda", **FAST).fit(X, y)
     assert clf.device_.startswith("cuda")
-    assert next(clf.net_.module_.parameters()).dtype == torch.float32
+    assert next(clf.module_.parameters()).dtype == torch.float32
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
     assert clf.score(X, y) > 0.6

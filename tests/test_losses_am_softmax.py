@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sk_imbalance.losses import AMSoftmaxLoss, am_softmax_loss, cosine_logits
+from sk_imbalance.losses import AMSoftmaxLoss, am_softmax_loss
+from sk_imbalance.networks import cosine_logits
 
 
 def _data(n=7, c=4, d=5, seed=0):

@@ -3,6 +3,7 @@
 import pickle
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,7 +16,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from sk_imbalance import ZLPRMultiLabelClassifier
-from sk_imbalance._zlpr import _BoundedScores
 from sk_imbalance.losses import zlpr_loss
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=1e-2, random_state=0)
@@ -203,21 +203,34 @@ def test_bound_is_tanh_of_the_network_output(multilabel):
     X, Y = multilabel
     clf = ZLPRMultiLabelClassifier(**dict(FAST, dtype="float64")).fit(X, Y)
     with torch.no_grad():
-        f = clf.net_.module_(torch.as_tensor(X)).numpy()
+        f = clf.module_.module(torch.as_tensor(X)).numpy()  # inside the BoundedScores head
     np.testing.assert_allclose(clf.decision_function(X), 2.0 * np.tanh(f / 2.0), rtol=1e-12)
 
 
-def test_pickle_from_before_score_bound_was_recorded(multilabel):
+def test_pickle_of_state_format_1_loads_and_predicts_the_same(multilabel):
+    """State format 1 kept a skorch net (``net_``) with the raw network, the bound in a
+    criterion object (``_bound``, of the private class it names) and the reading in
+    private attributes: all of it is converted on load."""
+    from sk_imbalance._zlpr import _BoundedScores  # the legacy class format-1 pickles name
+
     X, Y = multilabel
     clf = ZLPRMultiLabelClassifier(**FAST).fit(X, Y)
     state = clf.__getstate__()
-    del state["score_bound_"]  # earlier versions kept the bound in a criterion object
-    state["_bound"] = _BoundedScores(None, 2.0)
+    bound = _BoundedScores()
+    bound.bound_value = state.pop("score_bound_")
+    state.update(
+        net_=SimpleNamespace(module_=state.pop("module_").module),
+        _dtype=getattr(torch, state.pop("dtype_")),
+        _bound=bound,
+        _target_kind=state.pop("target_type_"),
+        _proba_scale=2.0 if state.pop("loss_") == "zlpr" else 1.0,
+        _sk_imbalance_state_format=1,
+    )
     old = ZLPRMultiLabelClassifier.__new__(ZLPRMultiLabelClassifier)
     old.__setstate__(state)
-    assert old.score_bound_ == 2.0
-    assert "_bound" not in old.__dict__
-    np.testing.assert_array_equal(old.decision_function(X), clf.decision_function(X))
+    assert old.score_bound_ == 2.0 and old.loss_ == "zlpr" and "_bound" not in old.__dict__
+    for method in ("decision_function", "predict", "predict_proba"):
+        np.testing.assert_array_equal(getattr(old, method)(X), getattr(clf, method)(X))
 
 
 @pytest.mark.slow

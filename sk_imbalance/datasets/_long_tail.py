@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .._compat import Interval, StrOptions, validate_params
 
 __all__ = ["long_tail_counts", "make_long_tailed", "load_long_tailed"]
 
@@ -37,6 +38,19 @@ def long_tail_counts(n_max, n_classes, imbalance_ratio, profile="exponential", s
     ``"step"``: the first ``ceil((1 - step_fraction) * K)`` classes keep ``n_max``, the
     others ``n_max / imbalance_ratio`` (Cao et al. 2019). Counts are rounded and at
     least 1, so the largest over the smallest is about ``imbalance_ratio``.
+
+    Parameters
+    ----------
+    n_max : int >= 1
+        Count of the largest class.
+    n_classes : int >= 1
+        Number of classes.
+    imbalance_ratio : float >= 1
+        Largest count over smallest.
+    profile : {"exponential", "step"}, default="exponential"
+        The shape of the tail.
+    step_fraction : float in (0, 1), default=0.5
+        Fraction of minority classes of the ``"step"`` profile.
 
     Returns
     -------

@@ -7,8 +7,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.datasets import make_multilabel_classification
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._compat import Interval, validate_params
 from ._long_tail import long_tail_counts
 
 __all__ = ["make_imbalanced_multilabel"]

@@ -4,7 +4,8 @@ Every loss takes raw logits, is numerically stable and reduces to a PyTorch buil
 its degenerate case.
 """
 
-from ._am_softmax import AMSoftmaxLoss, am_softmax_loss, cosine_logits
+from ._am_softmax import AMSoftmaxLoss, am_softmax_loss
+from ._common import ReportedLoss
 from ._focal import FocalLoss, binary_focal_loss, focal_loss
 from ._ghm import GHMCLoss, ghm_c_loss, ghm_weights
 from ._label_smoothing import LabelSmoothingLoss, label_smoothing_loss
@@ -28,11 +29,11 @@ __all__ = [
     "LogitAdjustedLoss",
     "MultiLabelBCELoss",
     "MultiLabelFocalLoss",
+    "ReportedLoss",
     "TruncatedLoss",
     "ZLPRLoss",
     "am_softmax_loss",
     "binary_focal_loss",
-    "cosine_logits",
     "focal_loss",
     "ghm_c_loss",
     "ghm_weights",

@@ -5,38 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["AMSoftmaxLoss", "am_softmax_loss", "cosine_logits"]
-
-
-def unit_rows(x, eps=1e-12):
-    """Rows of ``x`` scaled to unit L2 norm; zero rows stay zero.
-
-    A row with values beyond 1 is first divided by its largest absolute value, so that
-    the norm of huge values does not overflow to infinity (which would silently give a
-    zero vector).
-    """
-    scale = x.detach().abs().amax(dim=1, keepdim=True)
-    x = x / scale.clamp_min(1.0)  # rows within [-1, 1] are left as they are
-    return F.normalize(x, dim=1, eps=eps)
-
-
-def cosine_logits(embeddings, weight, eps=1e-12):
-    r"""Cosines between L2-normalised embeddings and L2-normalised class weights.
-
-    .. math:: \cos_{ij} = \frac{\langle z_i, W_j \rangle}{\|z_i\| \, \|W_j\|}
-
-    Parameters
-    ----------
-    embeddings : Tensor of shape (n_samples, dim)
-    weight : Tensor of shape (n_classes, dim)
-    eps : float, default=1e-12
-        Lower bound of the norms (a zero vector gets cosine 0 with everything).
-
-    Returns
-    -------
-    Tensor of shape (n_samples, n_classes), values in [-1, 1].
-    """
-    return unit_rows(embeddings, eps) @ unit_rows(weight, eps).T
+__all__ = ["AMSoftmaxLoss", "am_softmax_loss"]
 
 
 def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
@@ -54,7 +23,7 @@ def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
     ----------
     cosine : Tensor of shape (n_samples, n_classes)
         Cosines between normalised embeddings and normalised class weights
-        (see :func:`cosine_logits`).
+        (see :func:`sk_imbalance.networks.cosine_logits`).
     target : LongTensor of shape (n_samples,)
         Class (group) indices.
     scale : float, default=30.0
@@ -78,7 +47,7 @@ class AMSoftmaxLoss(nn.Module):
 
     ``AMSoftmaxLoss(scale, margin)(cosine, target)`` is :func:`am_softmax_loss`.
     The network supplies the cosines between its normalised embeddings and its
-    normalised class weights (:func:`cosine_logits`), so this criterion has no
+    normalised class weights (:func:`sk_imbalance.networks.cosine_logits`), so this criterion has no
     parameters of its own.
 
     Parameters

@@ -6,17 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._common import class_weighted, reduce_loss
+
 __all__ = ["FocalLoss", "focal_loss", "binary_focal_loss"]
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
 
 
 def _modulating(log_p, gamma):
@@ -73,9 +65,7 @@ def focal_loss(logits, target, gamma=2.0, alpha=None, label_smoothing=0.0, reduc
         q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
         factor = _modulating(log_p, gamma) if gamma != 0.0 else 1.0
         loss = -(q * factor * log_p).sum(dim=1)
-    if alpha is not None:
-        loss = loss * alpha.to(dtype=loss.dtype, device=loss.device)[target]
-    return _reduce(loss, reduction)
+    return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
 def binary_focal_loss(logits, target, gamma=2.0, alpha=None, reduction="mean"):
@@ -98,6 +88,11 @@ def binary_focal_loss(logits, target, gamma=2.0, alpha=None, reduction="mean"):
     gamma : float >= 0, default=2.0
     alpha : float in [0, 1] or None, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     target = target.to(logits.dtype)
     if float(gamma) == 0.0:
@@ -108,7 +103,7 @@ def binary_focal_loss(logits, target, gamma=2.0, alpha=None, reduction="mean"):
         loss = -_modulating(log_p_t, float(gamma)) * log_p_t
     if alpha is not None:
         loss = loss * (alpha * target + (1.0 - alpha) * (1.0 - target))
-    return _reduce(loss, reduction)
+    return reduce_loss(loss, reduction)
 
 
 class FocalLoss(nn.Module):

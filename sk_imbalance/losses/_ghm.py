@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._focal import _reduce
+from ._common import class_weighted, reduce_loss
 
 __all__ = ["GHMCLoss", "ghm_c_loss", "ghm_weights"]
 
@@ -92,12 +92,15 @@ def ghm_c_loss(logits, target, bins=10, alpha=None, sample_weight=None, reductio
     sample_weight : Tensor of shape (n_samples,) or None, default=None
         Used for the bin counts only (apply it to the returned losses yourself).
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     g, nll = _gradient_norm(logits, target)
     loss = ghm_weights(g, bins, sample_weight) * nll
-    if alpha is not None:
-        loss = loss * alpha.to(dtype=loss.dtype, device=loss.device)[target]
-    return _reduce(loss, reduction)
+    return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
 class GHMCLoss(nn.Module):
@@ -145,6 +148,4 @@ class GHMCLoss(nn.Module):
                 density = self.momentum * self.density.to(density) + (1 - self.momentum) * density
             self.density = density
         loss = ghm_weights(g, self.bins, sample_weight, density=density) * nll
-        if self.alpha is not None:
-            loss = loss * self.alpha.to(dtype=loss.dtype, device=loss.device)[target]
-        return _reduce(loss, self.reduction)
+        return reduce_loss(class_weighted(loss, self.alpha, target), self.reduction)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._focal import _reduce
+from ._common import class_weighted, reduce_loss
 
 __all__ = ["LabelSmoothingLoss", "label_smoothing_loss"]
 
@@ -33,6 +33,11 @@ def label_smoothing_loss(logits, target, label_smoothing=0.1, alpha=None, reduct
         Weight of each sample by its true class (unlike ``F.cross_entropy``'s
         ``weight``, it does not reweight the smoothing term class by class).
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     eps = float(label_smoothing)
     if not 0.0 <= eps < 1.0:
@@ -43,13 +48,21 @@ def label_smoothing_loss(logits, target, label_smoothing=0.1, alpha=None, reduct
         log_p = F.log_softmax(logits, dim=1)
         nll = -log_p.gather(1, target[:, None])[:, 0]
         loss = (1.0 - eps) * nll - eps * log_p.mean(dim=1)
-    if alpha is not None:
-        loss = loss * alpha.to(dtype=loss.dtype, device=loss.device)[target]
-    return _reduce(loss, reduction)
+    return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
 class LabelSmoothingLoss(nn.Module):
-    """Label-smoothed cross-entropy as a module; see :func:`label_smoothing_loss`."""
+    """Label-smoothed cross-entropy as a module; see :func:`label_smoothing_loss`.
+
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.1
+        :math:`\varepsilon`.
+    alpha : Tensor of shape (n_classes,) or None, default=None
+        Weight of each sample by its true class.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+    """
 
     def __init__(self, label_smoothing=0.1, alpha=None, reduction="mean"):
         super().__init__()

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._common import reduce_loss
+
 __all__ = ["LogitAdjustedLoss", "logit_adjusted_loss", "logit_adjusted_loss_pairwise"]
 
 
@@ -43,17 +45,30 @@ def logit_adjusted_loss_pairwise(logits, target, log_prior, tau=1.0, reduction="
     Computed as ``logsumexp`` over ``f_i - f_y + tau (log pi_i - log pi_y)`` with the
     ``i = y`` term equal to 0, which is the "1 +". Mathematically equal to
     :func:`logit_adjusted_loss`; kept as an independent reference for tests.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n_samples, n_classes)
+        Raw scores :math:`f(x)`.
+    target : LongTensor of shape (n_samples,)
+        Class indices.
+    log_prior : Tensor of shape (n_classes,)
+        :math:`\log \pi`.
+    tau : float, default=1.0
+        Temperature.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked.
     """
     log_prior = log_prior.to(dtype=logits.dtype, device=logits.device)
     f_y = logits.gather(1, target[:, None])
     lp_y = log_prior[target][:, None]
     margins = logits - f_y + tau * (log_prior[None, :] - lp_y)
-    loss = torch.logsumexp(margins, dim=1)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return reduce_loss(torch.logsumexp(margins, dim=1), reduction)
 
 
 class LogitAdjustedLoss(nn.Module):

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._focal import _reduce
+from ._common import class_weighted, reduce_loss
 
 __all__ = ["TruncatedLoss", "truncated_loss"]
 
@@ -37,6 +37,11 @@ def truncated_loss(logits, target, margin=0.7, sharpness=None, alpha=None, reduc
     alpha : Tensor of shape (n_classes,) or None, default=None
         Per-class weight of each sample by its true class.
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     if not 0.0 < margin < 1.0:
         raise ValueError(f"margin must be in (0, 1); got {margin!r}.")
@@ -46,13 +51,23 @@ def truncated_loss(logits, target, margin=0.7, sharpness=None, alpha=None, reduc
         loss = torch.where(log_p_t > math.log(margin), torch.zeros_like(nll), nll)
     else:
         loss = torch.sigmoid(float(sharpness) * (margin - log_p_t.exp())) * nll
-    if alpha is not None:
-        loss = loss * alpha.to(dtype=loss.dtype, device=loss.device)[target]
-    return _reduce(loss, reduction)
+    return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
 class TruncatedLoss(nn.Module):
-    """Hard (or smoothly) truncated cross-entropy as a module; see :func:`truncated_loss`."""
+    """Hard (or smoothly) truncated cross-entropy as a module; see :func:`truncated_loss`.
+
+    Parameters
+    ----------
+    margin : float in (0, 1), default=0.7
+        :math:`m`.
+    sharpness : float > 0 or None, default=None
+        :math:`k` of the smooth step; ``None`` is the hard step.
+    alpha : Tensor of shape (n_classes,) or None, default=None
+        Weight of each sample by its true class.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+    """
 
     def __init__(self, margin=0.7, sharpness=None, alpha=None, reduction="mean"):
         super().__init__()

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._common import reduce_loss
+
 __all__ = [
     "ZLPRLoss",
     "zlpr_loss",
@@ -22,18 +24,6 @@ __all__ = [
     "MultiLabelFocalLoss",
     "multilabel_focal_loss",
 ]
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}.")
 
 
 def _check_shapes(scores, target):
@@ -109,7 +99,7 @@ def zlpr_loss(scores, target, reduction="mean"):
     neg_inf = torch.tensor(float("-inf"), dtype=scores.dtype, device=scores.device)
     loss_neg = _lse_with_zero(torch.where(pos, neg_inf, scores))
     loss_pos = _lse_with_zero(torch.where(pos, -scores, neg_inf))
-    return _reduce(loss_neg + loss_pos, reduction)
+    return reduce_loss(loss_neg + loss_pos, reduction)
 
 
 def zlpr_loss_pairwise(scores, target, reduction="mean"):
@@ -119,6 +109,20 @@ def zlpr_loss_pairwise(scores, target, reduction="mean"):
               [(i, j) \ne (0, 0)]\; e^{s_i - s_j}\Big), \qquad s_0 = 0
 
     Uses ``O(n_labels^2)`` memory per sample; prefer :func:`zlpr_loss`.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n_samples, n_labels)
+        Raw scores.
+    target : Tensor of shape (n_samples, n_labels)
+        0/1 labels.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked.
     """
     _check_shapes(scores, target)
     pos = _positive_mask(target)
@@ -131,7 +135,7 @@ def zlpr_loss_pairwise(scores, target, reduction="mean"):
     keep = is_neg[:, :, None] & is_pos[:, None, :]
     keep[:, 0, 0] = False
     diff = diff.masked_fill(~keep, float("-inf"))
-    return _reduce(_lse_with_zero(diff.flatten(1)), reduction)
+    return reduce_loss(_lse_with_zero(diff.flatten(1)), reduction)
 
 
 def multilabel_bce_loss(scores, target, pos_weight=None, reduction="mean"):
@@ -154,6 +158,11 @@ def multilabel_bce_loss(scores, target, pos_weight=None, reduction="mean"):
     pos_weight : Tensor of shape (n_labels,) or None, default=None
         Weight of the positive term of each label.
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     _check_shapes(scores, target)
     y = _positive_mask(target).to(scores.dtype)
@@ -161,7 +170,7 @@ def multilabel_bce_loss(scores, target, pos_weight=None, reduction="mean"):
     if pos_weight is not None:
         pos_term = pos_term * pos_weight.to(dtype=scores.dtype, device=scores.device)
     loss = y * pos_term + (1 - y) * -F.logsigmoid(-scores)
-    return _reduce(loss.sum(dim=1), reduction)
+    return reduce_loss(loss.sum(dim=1), reduction)
 
 
 def multilabel_focal_loss(scores, target, gamma=2.0, pos_weight=None, reduction="mean"):
@@ -185,6 +194,11 @@ def multilabel_focal_loss(scores, target, gamma=2.0, pos_weight=None, reduction=
         Focusing parameter (the paper's default).
     pos_weight : Tensor of shape (n_labels,) or None, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+
+    Returns
+    -------
+    Tensor
+        The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
     _check_shapes(scores, target)
     y = _positive_mask(target).to(scores.dtype)
@@ -195,11 +209,17 @@ def multilabel_focal_loss(scores, target, gamma=2.0, pos_weight=None, reduction=
     if pos_weight is not None:
         w = pos_weight.to(dtype=scores.dtype, device=scores.device)
         loss = loss * (y * w + (1 - y))
-    return _reduce(loss.sum(dim=1), reduction)
+    return reduce_loss(loss.sum(dim=1), reduction)
 
 
 class ZLPRLoss(nn.Module):
-    """:func:`zlpr_loss` as a module: ``ZLPRLoss(reduction)(scores, target)``."""
+    """:func:`zlpr_loss` as a module: ``ZLPRLoss(reduction)(scores, target)``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+    """
 
     def __init__(self, reduction="mean"):
         super().__init__()
@@ -210,7 +230,15 @@ class ZLPRLoss(nn.Module):
 
 
 class MultiLabelBCELoss(nn.Module):
-    """:func:`multilabel_bce_loss` as a module, with an optional ``pos_weight`` buffer."""
+    """:func:`multilabel_bce_loss` as a module, with an optional ``pos_weight`` buffer.
+
+    Parameters
+    ----------
+    pos_weight : Tensor of shape (n_labels,) or None, default=None
+        Weight of each label's positive term.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+    """
 
     def __init__(self, pos_weight=None, reduction="mean"):
         super().__init__()
@@ -223,7 +251,17 @@ class MultiLabelBCELoss(nn.Module):
 
 
 class MultiLabelFocalLoss(nn.Module):
-    """:func:`multilabel_focal_loss` as a module."""
+    """:func:`multilabel_focal_loss` as a module.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default=2.0
+        Focusing parameter.
+    pos_weight : Tensor of shape (n_labels,) or None, default=None
+        Weight of each label's positive term.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced.
+    """
 
     def __init__(self, gamma=2.0, pos_weight=None, reduction="mean"):
         super().__init__()
