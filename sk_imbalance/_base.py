@@ -26,7 +26,7 @@ from sklearn.utils.validation import validate_data
 from . import _engine, _version
 from ._compat import _fit_context
 from ._docs import SHARED_CONSTRAINTS, fill_shared_doc
-from ._validation import check_labels, check_weights, validate_predict_input
+from ._validation import check_labels, check_weights, torch_ready, validate_predict_input
 from .networks import MLP, set_output_bias
 
 __all__ = [
@@ -309,6 +309,7 @@ class BaseNeuralEstimator(BaseEstimator):
             X_valid, y_valid = validate_data(
                 self, X, y, multi_output=self._multi_output, dtype=[np.float64, np.float32]
             )
+            X_valid = torch_ready(X_valid)
             seen["X"], seen["targets"] = X_valid, self._encode_targets(y_valid)
             sw = check_weights(sample_weight, X_valid)
             return self._fit_validated(X_valid, seen["targets"], sw, routed)

@@ -63,12 +63,13 @@ def check_weights(sample_weight, X):
 
 
 def torch_ready(X):
-    """``X`` as an array ``torch.as_tensor`` reads: native byte order, no negative stride.
+    """``X`` as the network reads it: C-contiguous, in native byte order.
 
-    Returns ``X`` itself when it already is one (any other layout, Fortran order or
-    steps included, is read as it is); otherwise one C-ordered copy.
+    Returns ``X`` itself when it already is; otherwise one C-ordered copy. Any view
+    (negative or step strides, Fortran order, another byte order) then predicts
+    exactly as its contiguous copy: the same rows meet the same kernels.
     """
-    if X.dtype.isnative and min(X.strides, default=0) >= 0:
+    if X.dtype.isnative and X.flags.c_contiguous:
         return X
     return np.ascontiguousarray(X, dtype=X.dtype.newbyteorder("="))
 

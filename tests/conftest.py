@@ -34,8 +34,14 @@ torch.set_num_threads(int(os.environ.get("SK_IMBALANCE_TEST_THREADS", "1")))
 TINY = dict(hidden_layer_sizes=(4,), max_iter=2, learning_rate_init=1e-2, random_state=0)
 #: A few epochs of an 8-unit network: state, faults and pickles.
 SMALL = dict(hidden_layer_sizes=(8,), max_iter=6, learning_rate_init=1e-2, random_state=0)
-#: Enough training to fit small data: the common checks and behaviour tests.
-FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=0)
+#: 25 epochs of a 16-unit network: equivalences (routing, resampling, output API).
+BRIEF = dict(hidden_layer_sizes=(16,), max_iter=25, learning_rate_init=1e-2, random_state=0)
+#: 40 epochs: behaviour tests of the focal, ZLPR and CV estimators.
+QUICK = dict(BRIEF, max_iter=40)
+#: 60 epochs: enough training to fit small data, for scikit-learn's common checks.
+FAST = dict(BRIEF, max_iter=60)
+#: 80 epochs of a 32-unit network: behaviour tests of logit adjustment.
+TRAINED = dict(BRIEF, hidden_layer_sizes=(32,), max_iter=80)
 
 # ------------------------------------------------------------ the estimator table
 #: Every public estimator: name -> factory(**params) of a test instance. The CV

@@ -239,3 +239,42 @@ def test_a_fold_that_cannot_be_fitted_is_named_with_its_cause():
         est.fit(X, y, sample_weight=sw)
     assert isinstance(info.value.__cause__, ValueError)
     assert not hasattr(est, "module_")
+
+
+# --------------------------------------------------------------- array views (#20)
+def _layouts(X):
+    """``X`` as views and layouts NumPy allows (each equal to ``X`` element-wise)."""
+    return {
+        "X[::-1] reversed back": np.ascontiguousarray(X[::-1])[::-1],
+        "X[:, ::-1] reversed back": np.ascontiguousarray(X[:, ::-1])[:, ::-1],
+        "np.flip flipped back": np.flip(np.ascontiguousarray(np.flip(X))),
+        "Fortran order": np.asfortranarray(X),
+        "big-endian float64": X.astype(">f8"),
+        "big-endian float32": X.astype(">f4"),
+        "every other row": np.repeat(X, 2, axis=0)[::2],
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_prediction_on_any_view_equals_prediction_on_its_contiguous_copy(name, dtype):
+    X, y = make_data(name)
+    est = make(name, SMALL, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    for layout, view in _layouts(X).items():
+        contiguous = np.ascontiguousarray(view, dtype=view.dtype.newbyteorder("="))
+        for a, b in zip(outputs(est, view), outputs(est, contiguous), strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=layout)
+    # the views users pass directly: X[::-1], X[:, ::-1] and np.flip(X)
+    for view in (X[::-1], X[:, ::-1], np.flip(X)):
+        for a, b in zip(outputs(est, view), outputs(est, np.ascontiguousarray(view)), strict=True):
+            np.testing.assert_array_equal(a, b)
+    if hasattr(est, "fit_prior_shift"):  # and the prior-shift estimate reads them too
+        prior = est.fit_prior_shift(X[::-1]).deployment_prior_
+        np.testing.assert_array_equal(
+            prior, est.fit_prior_shift(np.ascontiguousarray(X[::-1])).deployment_prior_
+        )
+    score = est.score(X[::-1], y[::-1])
+    assert score == est.score(np.ascontiguousarray(X[::-1]), np.ascontiguousarray(y[::-1]))

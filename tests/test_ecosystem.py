@@ -35,9 +35,10 @@ from sk_imbalance import (
     ZLPRMultiLabelClassifier,
 )
 
-FAST = dict(hidden_layer_sizes=(16,), max_iter=25, learning_rate_init=1e-2, random_state=0)
+from .conftest import BRIEF
+
 # float64 and one full batch: zero weights equal dropping to ~1e-12 (see ``dtype``).
-EXACT = dict(FAST, dtype="float64", batch_size=1000)
+EXACT = dict(BRIEF, dtype="float64", batch_size=1000)
 
 
 def _weighted_ba():
@@ -159,7 +160,7 @@ def test_routed_estimator_score_receives_sample_weight():
     X, y, w = _data("single")
     cv = StratifiedKFold(2, shuffle=True, random_state=0)
     with config_context(enable_metadata_routing=True):
-        est = LogitAdjustedClassifier(**FAST).set_fit_request(sample_weight=False)
+        est = LogitAdjustedClassifier(**BRIEF).set_fit_request(sample_weight=False)
         est.set_score_request(sample_weight=True)  # scoring=None: the estimator's score
         search = GridSearchCV(est, {"tau": [1.0]}, cv=cv).fit(X, y, sample_weight=w)
     for i, (tr, te) in enumerate(cv.split(X, y)):
@@ -192,7 +193,7 @@ def test_unrequested_sample_weight_raises_and_requests_are_reported(name):
 def _cv_scores_by_hand(X, y, splits, w_fit, w_score, taus):
     scores = np.empty((len(splits), len(taus)))
     for i, (tr, te) in enumerate(splits):
-        est = LogitAdjustedClassifier(adjustment="post_hoc", **FAST).fit(
+        est = LogitAdjustedClassifier(adjustment="post_hoc", **BRIEF).fit(
             X[tr], y[tr], sample_weight=w_fit[tr]
         )
         for j, tau in enumerate(taus):
@@ -206,7 +207,7 @@ def test_cv_estimator_routes_weights_to_its_scorer_and_groups_to_its_splitter():
     X, y, w = _data("single", n=160)
     groups = np.arange(len(X)) % 8
     taus = [0.0, 1.0]
-    kw = dict(FAST, taus=taus)
+    kw = dict(BRIEF, taus=taus)
     cv = StratifiedKFold(2)
     splits = list(cv.split(X, y))
 
@@ -250,7 +251,7 @@ def test_cv_estimator_routes_weights_to_its_scorer_and_groups_to_its_splitter():
 def test_encoder_score_is_the_weighted_mean_of_the_queries_hits():
     X, y, w = _data("groups", n=90)
     w[::3] = 0.0
-    enc = SiameseAMSoftmaxEncoder(**FAST).fit(X, y)
+    enc = SiameseAMSoftmaxEncoder(**BRIEF).fit(X, y)
     Z = enc.transform(X)
     sim = Z @ Z.T
     np.fill_diagonal(sim, -np.inf)
@@ -269,9 +270,9 @@ SAMPLERS = {
     "under": lambda: RandomUnderSampler(random_state=0),
 }
 CLASSIFIERS = {
-    "logit_adjusted": lambda: LogitAdjustedClassifier(**FAST),
-    "focal": lambda: FocalClassifier(**FAST),
-    "logit_adjusted_cv": lambda: LogitAdjustedClassifierCV(cv=2, taus=[0.5, 1.0], **FAST),
+    "logit_adjusted": lambda: LogitAdjustedClassifier(**BRIEF),
+    "focal": lambda: FocalClassifier(**BRIEF),
+    "logit_adjusted_cv": lambda: LogitAdjustedClassifierCV(cv=2, taus=[0.5, 1.0], **BRIEF),
 }
 
 
@@ -301,7 +302,7 @@ def test_estimator_behind_an_imblearn_resampler_is_trained_on_the_resampled_data
 def test_grid_search_over_an_imblearn_pipeline_with_gmean():
     X, y, _ = _data("single", n=180)
     pipe = make_imb_pipeline(
-        StandardScaler(), RandomUnderSampler(random_state=0), LogitAdjustedClassifier(**FAST)
+        StandardScaler(), RandomUnderSampler(random_state=0), LogitAdjustedClassifier(**BRIEF)
     )
     grid = {"randomundersampler__sampling_strategy": ["auto", "majority"]}
     scorer = make_scorer(geometric_mean_score)
@@ -325,7 +326,7 @@ def test_grid_search_over_an_imblearn_pipeline_with_gmean():
 
 def test_encoder_behind_an_imblearn_resampler():
     X, y, _ = _data("groups", n=150)
-    enc = SiameseAMSoftmaxEncoder(**FAST)
+    enc = SiameseAMSoftmaxEncoder(**BRIEF)
     knn = KNeighborsClassifier(n_neighbors=3, metric="cosine")
     pipe = make_imb_pipeline(StandardScaler(), RandomOverSampler(random_state=0), enc, knn)
     pipe.fit(X, y)
@@ -342,7 +343,7 @@ def test_encoder_set_output_pandas_keeps_index_and_names():
     X, y, _ = _data("groups", n=120)
     cols = [f"f{i}" for i in range(X.shape[1])]
     df = pd.DataFrame(X, columns=cols, index=pd.RangeIndex(1000, 1000 + len(X), name="id"))
-    enc = SiameseAMSoftmaxEncoder(embedding_dim=4, **FAST).set_output(transform="pandas")
+    enc = SiameseAMSoftmaxEncoder(embedding_dim=4, **BRIEF).set_output(transform="pandas")
     Z = enc.fit_transform(df, y)
     assert isinstance(Z, pd.DataFrame)
     assert list(Z.columns) == list(enc.get_feature_names_out())
@@ -370,7 +371,7 @@ def test_encoder_output_in_column_transformer_and_pipeline():
                 Pipeline(
                     [
                         ("scale", StandardScaler()),
-                        ("enc", SiameseAMSoftmaxEncoder(embedding_dim=3, **FAST)),
+                        ("enc", SiameseAMSoftmaxEncoder(embedding_dim=3, **BRIEF)),
                     ]
                 ),
                 numeric,

@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
 
-SMALL = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=1e-2, random_state=0)
+from .conftest import QUICK
 
 
 @pytest.fixture(scope="module")
@@ -35,33 +35,33 @@ def test_gamma0_alpha_none_fits_identically_to_plain_cross_entropy(n_classes):
     assert focal.n_iter_ == ce.n_iter_
     assert focal.loss_curve_ == ce.loss_curve_
     # loss="cross_entropy" is the same objective
-    ce2 = FocalClassifier(loss="cross_entropy", alpha=None, **SMALL).fit(X, y)
-    f2 = FocalClassifier(gamma=0.0, alpha=None, **SMALL).fit(X, y)
+    ce2 = FocalClassifier(loss="cross_entropy", alpha=None, **QUICK).fit(X, y)
+    f2 = FocalClassifier(gamma=0.0, alpha=None, **QUICK).fit(X, y)
     np.testing.assert_array_equal(ce2.predict_proba(X), f2.predict_proba(X))
 
 
 def test_alpha_resolution(binary):
     X, y = binary
-    clf = FocalClassifier(**SMALL).fit(X, y)
+    clf = FocalClassifier(**QUICK).fit(X, y)
     prior = np.bincount(y) / len(y)
     np.testing.assert_allclose(clf.class_prior_, prior)
     np.testing.assert_allclose(clf.alpha_, 1 / (2 * prior))
     assert np.isclose(clf.alpha_[y].mean(), 1.0)  # "balanced" weights average 1
     # sample-weighted frequencies
     sw = np.where(y == 1, 3.0, 1.0)
-    clf_w = FocalClassifier(**SMALL).fit(X, y, sample_weight=sw)
+    clf_w = FocalClassifier(**QUICK).fit(X, y, sample_weight=sw)
     mass = np.bincount(y, weights=sw)
     np.testing.assert_allclose(clf_w.alpha_, mass.sum() / (2 * mass))
-    assert_alpha = FocalClassifier(alpha=0.25, **SMALL).fit(X, y).alpha_
+    assert_alpha = FocalClassifier(alpha=0.25, **QUICK).fit(X, y).alpha_
     np.testing.assert_allclose(assert_alpha, [0.75, 0.25])
-    np.testing.assert_allclose(FocalClassifier(alpha=[1, 4], **SMALL).fit(X, y).alpha_, [1, 4])
-    assert FocalClassifier(alpha=None, **SMALL).fit(X, y).alpha_ is None
+    np.testing.assert_allclose(FocalClassifier(alpha=[1, 4], **QUICK).fit(X, y).alpha_, [1, 4])
+    assert FocalClassifier(alpha=None, **QUICK).fit(X, y).alpha_ is None
 
 
 def test_balanced_alpha_raises_minority_recall(binary):
     X, y = binary
-    plain = FocalClassifier(alpha=None, **SMALL).fit(X, y)
-    balanced = FocalClassifier(**SMALL).fit(X, y)
+    plain = FocalClassifier(alpha=None, **QUICK).fit(X, y)
+    balanced = FocalClassifier(**QUICK).fit(X, y)
     recall = [np.mean(m.predict(X)[y == 1] == 1) for m in (plain, balanced)]
     assert recall[1] > recall[0]
     # weighted probabilities are not calibrated: the rare class is over-predicted
@@ -87,7 +87,7 @@ def test_balanced_alpha_raises_minority_recall(binary):
 )
 def test_invalid_parameters_raise_clear_errors(params, match):
     X, y = make_classification(60, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
-    clf = FocalClassifier(**{**SMALL, **params})
+    clf = FocalClassifier(**{**QUICK, **params})
     with pytest.raises(ValueError, match=match):
         clf.fit(X, y)
     assert not hasattr(clf, "classes_")
@@ -97,7 +97,7 @@ def test_invalid_parameters_raise_clear_errors(params, match):
 def test_every_loss_fits_string_labels_and_predicts_consistently(loss, binary):
     X, y = binary
     labels = np.array(["neg", "pos"])[y]
-    clf = FocalClassifier(loss=loss, sharpness=10.0 if loss == "truncated" else None, **SMALL)
+    clf = FocalClassifier(loss=loss, sharpness=10.0 if loss == "truncated" else None, **QUICK)
     clf.fit(X, labels)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(1), 1.0)
@@ -107,8 +107,8 @@ def test_every_loss_fits_string_labels_and_predicts_consistently(loss, binary):
 
 def test_label_smoothing_lowers_confidence(binary):
     X, y = binary
-    sharp = FocalClassifier(loss="cross_entropy", alpha=None, **SMALL).fit(X, y)
-    smooth = FocalClassifier(loss="cross_entropy", alpha=None, label_smoothing=0.2, **SMALL)
+    sharp = FocalClassifier(loss="cross_entropy", alpha=None, **QUICK).fit(X, y)
+    smooth = FocalClassifier(loss="cross_entropy", alpha=None, label_smoothing=0.2, **QUICK)
     smooth.fit(X, y)
     # the smoothed loss is minimised at p_y = 1 - eps / 2 = 0.9
     assert smooth.predict_proba(X).max(1).mean() < 0.9 < sharp.predict_proba(X).max(1).mean()
@@ -137,7 +137,7 @@ def test_ghm_reports_cross_entropy_and_trains_with_ghm_gradient(binary):
     from sk_imbalance.losses import GHMCLoss, LabelSmoothingLoss, ReportedLoss, ghm_c_loss
 
     X, y = binary
-    clf = FocalClassifier(loss="ghm", alpha=None, **SMALL).fit(X, y)
+    clf = FocalClassifier(loss="ghm", alpha=None, **QUICK).fit(X, y)
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     assert clf.n_iter_ > 12
     logits = torch.randn(30, 2, dtype=torch.float64, requires_grad=True)
@@ -156,7 +156,7 @@ def test_ghm_reports_cross_entropy_and_trains_with_ghm_gradient(binary):
 @pytest.mark.parametrize("loss", ["focal", "truncated", "ghm", "cross_entropy"])
 def test_every_loss_trains_on_cuda(loss, binary):
     X, y = binary
-    clf = FocalClassifier(loss=loss, device="cuda", **SMALL).fit(X, y)
+    clf = FocalClassifier(loss=loss, device="cuda", **QUICK).fit(X, y)
     assert clf.device_.startswith("cuda")
     proba = clf.predict_proba(X)
     assert np.all(np.isfinite(proba))

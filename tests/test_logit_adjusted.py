@@ -16,7 +16,8 @@ from sklearn.utils.validation import check_is_fitted
 from sk_imbalance import LogitAdjustedClassifier
 from sk_imbalance.datasets import load_long_tailed, make_long_tailed
 
-FAST = dict(hidden_layer_sizes=(32,), max_iter=80, learning_rate_init=1e-2, random_state=0)
+from .conftest import TRAINED
+
 MODES = ["loss", "post_hoc", "bias_init", "none"]
 
 
@@ -91,7 +92,7 @@ def test_deployment_prior_shifts_predictions_towards_frequent_classes(
 @pytest.mark.parametrize("objective", ["balanced", "accuracy", [0.1, 0.3, 0.6]])
 def test_predict_agrees_with_proba_and_decision_function(imbalanced, mode, objective):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(adjustment=mode, objective=objective, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(adjustment=mode, objective=objective, **TRAINED).fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     pred = clf.predict(X)
@@ -103,11 +104,11 @@ def test_predict_agrees_with_proba_and_decision_function(imbalanced, mode, objec
 def test_no_stacking_of_adjustments(imbalanced):
     X, y = imbalanced
     tau = 1.5
-    loss = LogitAdjustedClassifier(adjustment="loss", tau=tau, **FAST).fit(X, y)
+    loss = LogitAdjustedClassifier(adjustment="loss", tau=tau, **TRAINED).fit(X, y)
     raw = _logits(loss, X)
     # The adjusted loss already gives balanced logits: nothing is subtracted again.
     np.testing.assert_allclose(loss.decision_function(X), raw)
-    post = LogitAdjustedClassifier(adjustment="post_hoc", tau=tau, **FAST).fit(X, y)
+    post = LogitAdjustedClassifier(adjustment="post_hoc", tau=tau, **TRAINED).fit(X, y)
     log_pi = np.log(post.class_prior_)
     np.testing.assert_allclose(post.decision_function(X), _logits(post, X) - tau * log_pi)
     np.testing.assert_allclose(
@@ -117,7 +118,7 @@ def test_no_stacking_of_adjustments(imbalanced):
 
 def test_post_hoc_tau_changes_without_refit(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(adjustment="post_hoc", tau=0.0, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(adjustment="post_hoc", tau=0.0, **TRAINED).fit(X, y)
     raw = _logits(clf, X)
     np.testing.assert_allclose(clf.decision_function(X), raw)
     clf.set_params(tau=2.0)
@@ -137,21 +138,21 @@ def test_class_prior_estimated_with_sample_weight_and_smoothed(imbalanced):
     X, y = imbalanced
     sw = np.where(y == 2, 0.0, 1.0)
     sw[y == 1] = 2.0
-    clf = LogitAdjustedClassifier(**FAST).fit(X, y, sample_weight=sw)
+    clf = LogitAdjustedClassifier(**TRAINED).fit(X, y, sample_weight=sw)
     n0, n1 = np.sum(y == 0), 2 * np.sum(y == 1)
     p0, p1 = n0 / (n0 + n1), n1 / (n0 + n1)
     p2 = 0.5 * min(p0, p1)  # empty class: half the rarest present class, then renormalised
     expected = np.array([p0, p1, p2]) / (1 + p2)
     np.testing.assert_allclose(clf.class_prior_, expected)
     assert np.all(np.isfinite(clf.decision_function(X)))
-    user = LogitAdjustedClassifier(class_prior=[0.5, 0.5, 0.0], **FAST).fit(X, y)
+    user = LogitAdjustedClassifier(class_prior=[0.5, 0.5, 0.0], **TRAINED).fit(X, y)
     assert np.all(user.class_prior_ > 0) and np.isfinite(user.decision_function(X)).all()
 
 
 def test_class_weight_changes_training(imbalanced):
     X, y = imbalanced
-    a = LogitAdjustedClassifier(adjustment="none", **FAST).fit(X, y)
-    b = LogitAdjustedClassifier(adjustment="none", class_weight="balanced", **FAST).fit(X, y)
+    a = LogitAdjustedClassifier(adjustment="none", **TRAINED).fit(X, y)
+    b = LogitAdjustedClassifier(adjustment="none", class_weight="balanced", **TRAINED).fit(X, y)
     assert np.mean(b.predict(X) == 2) > np.mean(a.predict(X) == 2)
 
 
@@ -160,21 +161,23 @@ def test_same_random_state_same_predictions_and_global_rng_untouched(imbalanced)
     X, y = imbalanced
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    a = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **FAST).fit(X, y)
+    a = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **TRAINED).fit(X, y)
     assert torch.equal(torch.get_rng_state(), before)
-    b = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **FAST).fit(X, y)
+    b = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **TRAINED).fit(X, y)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
-    c = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **{**FAST, "random_state": 1}).fit(X, y)
+    c = LogitAdjustedClassifier(dropout=0.2, batch_size=64, **{**TRAINED, "random_state": 1}).fit(
+        X, y
+    )
     assert not np.allclose(a.predict_proba(X), c.predict_proba(X))
 
 
 def test_dtype_follows_input_and_parameter(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(**FAST).fit(X.astype(np.float32), y)
+    clf = LogitAdjustedClassifier(**TRAINED).fit(X.astype(np.float32), y)
     assert next(clf.module_.parameters()).dtype == torch.float32
-    clf = LogitAdjustedClassifier(**FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(**TRAINED).fit(X, y)
     assert next(clf.module_.parameters()).dtype == torch.float64
-    clf = LogitAdjustedClassifier(dtype="float32", **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(dtype="float32", **TRAINED).fit(X, y)
     assert next(clf.module_.parameters()).dtype == torch.float32
     # Outputs keep the network's dtype (halves prediction memory for float32 networks).
     for method in ("predict_proba", "decision_function", "predict_log_proba"):
@@ -187,7 +190,7 @@ def test_dtype_follows_input_and_parameter(imbalanced):
 # --------------------------------------------------------------------- integration
 def test_pickle_roundtrip(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(early_stopping=True, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(early_stopping=True, **TRAINED).fit(X, y)
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
     assert clone.device_ == "cpu"
@@ -197,7 +200,7 @@ def test_pandas_and_string_labels(imbalanced):
     X, y = imbalanced
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     labels = np.array(["cat", "dog", "eel"])[y]
-    clf = LogitAdjustedClassifier(**FAST).fit(df, pd.Series(labels))
+    clf = LogitAdjustedClassifier(**TRAINED).fit(df, pd.Series(labels))
     assert list(clf.feature_names_in_) == list(df.columns)
     assert set(clf.predict(df)) <= {"cat", "dog", "eel"}
     with pytest.warns(UserWarning, match="feature names"):
@@ -206,7 +209,7 @@ def test_pandas_and_string_labels(imbalanced):
 
 def test_pipeline_and_grid_search(imbalanced):
     X, y = imbalanced
-    pipe = make_pipeline(StandardScaler(), LogitAdjustedClassifier(**FAST))
+    pipe = make_pipeline(StandardScaler(), LogitAdjustedClassifier(**TRAINED))
     grid = GridSearchCV(
         pipe,
         {
@@ -223,7 +226,7 @@ def test_pipeline_and_grid_search(imbalanced):
 def test_early_stopping_records_validation_and_stops(imbalanced):
     X, y = imbalanced
     clf = LogitAdjustedClassifier(
-        early_stopping=True, n_iter_no_change=3, **{**FAST, "max_iter": 300}
+        early_stopping=True, n_iter_no_change=3, **{**TRAINED, "max_iter": 300}
     ).fit(X, y)
     assert clf.n_iter_ < 300
     assert len(clf.validation_loss_curve_) == clf.n_iter_ == len(clf.loss_curve_)
@@ -236,11 +239,11 @@ def test_custom_module(imbalanced):
     def linear(n_features, n_outputs):
         return torch.nn.Linear(n_features, n_outputs)
 
-    clf = LogitAdjustedClassifier(module=linear, adjustment="bias_init", **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(module=linear, adjustment="bias_init", **TRAINED).fit(X, y)
     assert isinstance(clf.module_, torch.nn.Linear)
     assert clf.score(X, y) > 0.6
     with pytest.raises(TypeError, match="torch.nn.Module"):
-        LogitAdjustedClassifier(module=lambda n, k: "nope", **FAST).fit(X, y)
+        LogitAdjustedClassifier(module=lambda n, k: "nope", **TRAINED).fit(X, y)
 
 
 # --------------------------------------------------------------------- errors
@@ -250,24 +253,24 @@ def test_nan_inf_input_raises(imbalanced, bad):
     X = X.copy()
     X[3, 2] = bad
     with pytest.raises(ValueError, match="NaN|infinity"):
-        LogitAdjustedClassifier(**FAST).fit(X, y)
+        LogitAdjustedClassifier(**TRAINED).fit(X, y)
 
 
 def test_one_class_raises(imbalanced):
     X, _ = imbalanced
     with pytest.raises(ValueError, match="at least 2 classes"):
-        LogitAdjustedClassifier(**FAST).fit(X, np.zeros(len(X)))
+        LogitAdjustedClassifier(**TRAINED).fit(X, np.zeros(len(X)))
 
 
 def test_one_class_with_positive_weight_raises(imbalanced):
     X, y = imbalanced
     with pytest.raises(ValueError, match="positive sample_weight"):
-        LogitAdjustedClassifier(**FAST).fit(X, y, sample_weight=(y == 0).astype(float))
+        LogitAdjustedClassifier(**TRAINED).fit(X, y, sample_weight=(y == 0).astype(float))
 
 
 def test_wrong_number_of_features_raises(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(**FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(**TRAINED).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
 
@@ -281,16 +284,16 @@ def test_predict_before_fit_raises(imbalanced):
 def test_bad_objective_and_prior_raise(imbalanced):
     X, y = imbalanced
     with pytest.raises(ValueError, match="objective"):  # checked before training
-        LogitAdjustedClassifier(objective=[0.5, 0.5], **FAST).fit(X, y)
+        LogitAdjustedClassifier(objective=[0.5, 0.5], **TRAINED).fit(X, y)
     with pytest.raises(ValueError, match="class_prior"):
-        LogitAdjustedClassifier(class_prior=[0.5, -0.1, 0.6], **FAST).fit(X, y)
+        LogitAdjustedClassifier(class_prior=[0.5, -0.1, 0.6], **TRAINED).fit(X, y)
     with pytest.raises(ValueError, match="device"):
-        LogitAdjustedClassifier(device="tpu9", **FAST).fit(X, y)
+        LogitAdjustedClassifier(device="tpu9", **TRAINED).fit(X, y)
 
 
 def test_non_finite_loss_stops_with_clear_error_and_leaves_nothing_fitted(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(**{**FAST, "learning_rate_init": 1e30})
+    clf = LogitAdjustedClassifier(**{**TRAINED, "learning_rate_init": 1e30})
     with pytest.raises(ValueError, match=r"non-finite .* in epoch \d+"):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
@@ -308,7 +311,7 @@ def test_verbose_progress_bar_writes_to_stderr(imbalanced, capsys):
     X, y = imbalanced
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        LogitAdjustedClassifier(verbose=1, **{**FAST, "max_iter": 5}).fit(X, y)
+        LogitAdjustedClassifier(verbose=1, **{**TRAINED, "max_iter": 5}).fit(X, y)
     err = capsys.readouterr().err
     assert "epoch" in err
 
@@ -317,7 +320,7 @@ def test_verbose_progress_bar_writes_to_stderr(imbalanced, capsys):
 @pytest.mark.cuda
 def test_cuda_fit_pickles_and_predicts(imbalanced):
     X, y = imbalanced
-    clf = LogitAdjustedClassifier(device="cuda", **FAST).fit(X, y)
+    clf = LogitAdjustedClassifier(device="cuda", **TRAINED).fit(X, y)
     assert clf.device_.startswith("cuda")
     assert next(clf.module_.parameters()).dtype == torch.float32
     restored = pickle.loads(pickle.dumps(clf))

@@ -7,7 +7,7 @@ from sk_imbalance import LogitAdjustedClassifier, LogitAdjustedClassifierCV
 from sk_imbalance.datasets import load_long_tailed
 from sk_imbalance.networks import MLP
 
-FAST = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=1e-2, random_state=0)
+from .conftest import QUICK
 
 
 def test_cv_tau_close_to_test_set_oracle_on_long_tailed_digits():
@@ -38,26 +38,26 @@ def test_post_hoc_search_fits_once_per_fold(data):
 
     def network(n_features, n_outputs):
         built.append(n_features)
-        return MLP(n_features, n_outputs, FAST["hidden_layer_sizes"])
+        return MLP(n_features, n_outputs, QUICK["hidden_layer_sizes"])
 
-    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **FAST).fit(X, y)
+    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **QUICK).fit(X, y)
     assert len(built) == 3 + 1  # one network per fold whatever the grid, and the refit
     built.clear()
-    LogitAdjustedClassifierCV(adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **FAST).fit(
-        X, y
-    )
+    LogitAdjustedClassifierCV(
+        adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **QUICK
+    ).fit(X, y)
     assert len(built) == 6 + 1  # tau changes training: one per (fold, tau), and the refit
 
 
 def test_best_rule_maximises_cv_score_and_final_model_uses_it(data):
     X, y = data
-    clf = LogitAdjustedClassifierCV(taus=[0.0, 1.0, 2.0], cv=3, tau_selection="best", **FAST).fit(
+    clf = LogitAdjustedClassifierCV(taus=[0.0, 1.0, 2.0], cv=3, tau_selection="best", **QUICK).fit(
         X, y
     )
     res = clf.cv_results_
     assert clf.tau_ == res["taus"][np.argmax(res["mean_test_score"])]
     assert clf.best_score_ == pytest.approx(res["mean_test_score"].max())
-    ref = LogitAdjustedClassifier(adjustment="post_hoc", tau=clf.tau_, **FAST).fit(X, y)
+    ref = LogitAdjustedClassifier(adjustment="post_hoc", tau=clf.tau_, **QUICK).fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X))
     assert "tau" not in clf.get_params()
 
@@ -65,14 +65,14 @@ def test_best_rule_maximises_cv_score_and_final_model_uses_it(data):
 def test_one_se_rule_picks_the_tau_closest_to_one_within_one_standard_error(data):
     X, y = data
     taus = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
-    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, **FAST).fit(X, y)
+    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, **QUICK).fit(X, y)
     scores = clf.cv_results_["split_test_scores"]
     mean = scores.mean(axis=0)
     se = scores[:, np.argmax(mean)].std(ddof=1) / np.sqrt(scores.shape[0])
     within = np.asarray(taus)[mean >= mean.max() - se]
     assert clf.tau_ == within[np.argmin(np.abs(within - 1.0))]
     assert clf.best_score_ == pytest.approx(mean[taus.index(clf.tau_)])
-    best = LogitAdjustedClassifierCV(taus=taus, cv=4, tau_selection="best", **FAST).fit(X, y)
+    best = LogitAdjustedClassifierCV(taus=taus, cv=4, tau_selection="best", **QUICK).fit(X, y)
     np.testing.assert_array_equal(scores, best.cv_results_["split_test_scores"])
 
 
@@ -86,7 +86,7 @@ def test_probability_scorer_with_a_class_missing_from_a_training_fold():
         log_loss, greater_is_better=False, response_method="predict_proba", labels=[0, 1, 2]
     )
     clf = LogitAdjustedClassifierCV(
-        taus=[0.0, 1.0], cv=3, scoring=scoring, tau_selection="best", **FAST
+        taus=[0.0, 1.0], cv=3, scoring=scoring, tau_selection="best", **QUICK
     ).fit(X, y)
     assert np.isfinite(clf.cv_results_["split_test_scores"]).all()
     assert clf.predict_proba(X).shape == (120, 3)
@@ -96,7 +96,7 @@ def test_any_scorer(data):
     X, y = data
     rare_recall = make_scorer(recall_score, labels=[2], average="macro")
     clf = LogitAdjustedClassifierCV(
-        taus=[0.0, 3.0], cv=3, scoring=rare_recall, tau_selection="best", **FAST
+        taus=[0.0, 3.0], cv=3, scoring=rare_recall, tau_selection="best", **QUICK
     ).fit(X, y)
     assert clf.tau_ == 3.0  # a bigger boost of the rare class always helps its recall
 
@@ -104,4 +104,4 @@ def test_any_scorer(data):
 def test_bad_grid_raises(data):
     X, y = data
     with pytest.raises(ValueError, match="taus"):
-        LogitAdjustedClassifierCV(taus=[-1.0], cv=3, **FAST).fit(X, y)
+        LogitAdjustedClassifierCV(taus=[-1.0], cv=3, **QUICK).fit(X, y)

@@ -18,7 +18,7 @@ from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 from sk_imbalance import ZLPRMultiLabelClassifier
 from sk_imbalance.losses import zlpr_loss
 
-FAST = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=1e-2, random_state=0)
+from .conftest import QUICK
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def multilabel():
 
 def test_multilabel_outputs_and_decision_rule(multilabel):
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(**FAST).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, Y)
     scores = clf.decision_function(X)
     pred = clf.predict(X)
     proba = clf.predict_proba(X)
@@ -55,7 +55,7 @@ def test_multilabel_outputs_and_decision_rule(multilabel):
 
 def test_training_loss_is_the_zlpr_loss_of_the_bounded_scores(multilabel):
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(**FAST, batch_size=300).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(**QUICK, batch_size=300).fit(X, Y)
     s = torch.as_tensor(clf.decision_function(X))
     # the last logged epoch loss is computed before that epoch's (single) step
     assert float(zlpr_loss(s, torch.as_tensor(Y, dtype=s.dtype))) < clf.loss_curve_[-1]
@@ -67,18 +67,18 @@ def test_label_sets_through_multilabelbinarizer(multilabel):
     names = np.array(list("abcdef"))
     sets = [set(names[row.astype(bool)]) for row in Y]
     mlb = MultiLabelBinarizer(classes=list(names))
-    clf = ZLPRMultiLabelClassifier(**FAST).fit(X, mlb.fit_transform(sets))
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, mlb.fit_transform(sets))
     back = mlb.inverse_transform(clf.predict(X[:5]))
     assert all(set(t) <= set(names) for t in back)
     np.testing.assert_array_equal(
-        clf.predict(X), ZLPRMultiLabelClassifier(**FAST).fit(X, Y).predict(X)
+        clf.predict(X), ZLPRMultiLabelClassifier(**QUICK).fit(X, Y).predict(X)
     )
 
 
 def test_binary_1d_targets():
     X, y = make_classification(200, 6, random_state=0)
     labels = np.array(["no", "yes"])[y]
-    clf = ZLPRMultiLabelClassifier(**FAST).fit(X, labels)
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, labels)
     d = clf.decision_function(X)
     assert d.shape == (200,)
     np.testing.assert_array_equal(clf.classes_, ["no", "yes"])
@@ -91,7 +91,7 @@ def test_binary_1d_targets():
 
 def test_multiclass_1d_targets():
     X, y = make_classification(300, 8, n_informative=5, n_classes=4, random_state=0)
-    clf = ZLPRMultiLabelClassifier(**FAST).fit(X, y + 10)
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, y + 10)
     d = clf.decision_function(X)
     assert d.shape == (300, 4)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[d.argmax(1)])
@@ -103,16 +103,16 @@ def test_multiclass_1d_targets():
 
 def test_column_vector_y_warns_and_matches_1d():
     X, y = make_classification(100, 5, random_state=0)
-    a = ZLPRMultiLabelClassifier(**FAST).fit(X, y).predict(X)
+    a = ZLPRMultiLabelClassifier(**QUICK).fit(X, y).predict(X)
     with pytest.warns(DataConversionWarning, match="column-vector"):
-        b = ZLPRMultiLabelClassifier(**FAST).fit(X, y[:, None]).predict(X)
+        b = ZLPRMultiLabelClassifier(**QUICK).fit(X, y[:, None]).predict(X)
     np.testing.assert_array_equal(a, b)
 
 
 def test_sample_weight_zero_equals_dropping_and_integer_equals_repeating(multilabel):
     X, Y = multilabel
     X, Y = X[:120], Y[:120]
-    kw = dict(FAST, batch_size=300, dtype="float64")
+    kw = dict(QUICK, batch_size=300, dtype="float64")
     w = np.ones(120)
     w[:20] = 0
     a = ZLPRMultiLabelClassifier(**kw).fit(X, Y, sample_weight=w).decision_function(X)
@@ -128,33 +128,33 @@ def test_sample_weight_zero_equals_dropping_and_integer_equals_repeating(multila
 
 def test_pos_weight_balanced_and_errors(multilabel):
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(loss="bce", pos_weight="balanced", **FAST).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(loss="bce", pos_weight="balanced", **QUICK).fit(X, Y)
     pos = Y.sum(0)
     np.testing.assert_allclose(clf.pos_weight_, (len(Y) - pos) / pos)
     # pos_weight raises the number of predicted positives over plain BCE
-    plain = ZLPRMultiLabelClassifier(loss="bce", **FAST).fit(X, Y)
+    plain = ZLPRMultiLabelClassifier(loss="bce", **QUICK).fit(X, Y)
     assert clf.predict(X).sum() > plain.predict(X).sum()
     assert plain.pos_weight_ is None
     np.testing.assert_allclose(
         plain.predict_proba(X), 1 / (1 + np.exp(-plain.decision_function(X)))
     )
     with pytest.raises(ValueError, match="ZLPR loss needs no"):
-        ZLPRMultiLabelClassifier(pos_weight="balanced", **FAST).fit(X, Y)
+        ZLPRMultiLabelClassifier(pos_weight="balanced", **QUICK).fit(X, Y)
     with pytest.raises(ValueError, match="pos_weight must hold 6"):
-        ZLPRMultiLabelClassifier(loss="focal", pos_weight=[1.0, 2.0], **FAST).fit(X, Y)
+        ZLPRMultiLabelClassifier(loss="focal", pos_weight=[1.0, 2.0], **QUICK).fit(X, Y)
     with pytest.raises(ValueError, match="only 0 and 1"):
-        ZLPRMultiLabelClassifier(**FAST).fit(X, Y * 2)
+        ZLPRMultiLabelClassifier(**QUICK).fit(X, Y * 2)
     with pytest.raises(ValueError, match="Unknown label type"):
-        ZLPRMultiLabelClassifier(**FAST).fit(X, Y * 0.3 + 0.1)
+        ZLPRMultiLabelClassifier(**QUICK).fit(X, Y * 0.3 + 0.1)
     with pytest.raises(ValueError, match="at least 2 classes"):
-        ZLPRMultiLabelClassifier(**FAST).fit(X, np.zeros(len(X)))
+        ZLPRMultiLabelClassifier(**QUICK).fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="score_bound"):
         ZLPRMultiLabelClassifier(score_bound=0.0).fit(X, Y)
 
 
 def test_pickle_roundtrip(multilabel):
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(loss="focal", **FAST).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(loss="focal", **QUICK).fit(X, Y)
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clone.decision_function(X), clf.decision_function(X))
     np.testing.assert_array_equal(clone.predict(X), clf.predict(X))
@@ -163,7 +163,7 @@ def test_pickle_roundtrip(multilabel):
 @pytest.mark.parametrize("scoring", ["f1_macro", "f1_samples"])
 def test_pipeline_and_gridsearch_with_multilabel_scorers(multilabel, scoring):
     X, Y = multilabel
-    pipe = make_pipeline(StandardScaler(), ZLPRMultiLabelClassifier(**FAST))
+    pipe = make_pipeline(StandardScaler(), ZLPRMultiLabelClassifier(**QUICK))
     grid = GridSearchCV(
         pipe,
         {"zlprmultilabelclassifier__threshold": [-0.5, 0.0, 0.5]},
@@ -191,7 +191,7 @@ def test_pipeline_and_gridsearch_with_multilabel_scorers(multilabel, scoring):
 def test_auto_score_bound(multilabel, loss, target, expected):
     X, Y = multilabel
     y = {"multilabel": Y, "binary": Y[:, 0], "multiclass": Y[:, :3].argmax(1)}[target]
-    clf = ZLPRMultiLabelClassifier(loss=loss, **dict(FAST, max_iter=2)).fit(X, y)
+    clf = ZLPRMultiLabelClassifier(loss=loss, **dict(QUICK, max_iter=2)).fit(X, y)
     assert clf.score_bound_ == expected
     assert np.abs(clf.decision_function(X)).max() < expected
     assert clf.set_params(score_bound=0.5).fit(X, y).score_bound_ == 0.5
@@ -201,7 +201,7 @@ def test_auto_score_bound(multilabel, loss, target, expected):
 
 def test_bound_is_tanh_of_the_network_output(multilabel):
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(**dict(FAST, dtype="float64")).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(**dict(QUICK, dtype="float64")).fit(X, Y)
     with torch.no_grad():
         f = clf.module_.module(torch.as_tensor(X)).numpy()  # inside the BoundedScores head
     np.testing.assert_allclose(clf.decision_function(X), 2.0 * np.tanh(f / 2.0), rtol=1e-12)
@@ -214,7 +214,7 @@ def test_pickle_of_state_format_1_loads_and_predicts_the_same(multilabel):
     from sk_imbalance._zlpr import _BoundedScores  # the legacy class format-1 pickles name
 
     X, Y = multilabel
-    clf = ZLPRMultiLabelClassifier(**FAST).fit(X, Y)
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, Y)
     state = clf.__getstate__()
     bound = _BoundedScores()
     bound.bound_value = state.pop("score_bound_")
