@@ -10,7 +10,6 @@ estimator, computed once per call and applied to every chunk of network outputs.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,9 +22,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from . import _engine, _version
+from . import _engine
 from ._compat import _fit_context
 from ._docs import SHARED_CONSTRAINTS, fill_shared_doc
+from ._persistence import InconsistentVersionWarning, dump_state, load_state, place_network
 from ._validation import check_labels, check_weights, torch_ready, validate_predict_input
 from .networks import MLP, set_output_bias
 
@@ -80,7 +80,7 @@ class Problem:
 
 
 # ----------------------------------------------------------------------------------
-# Warnings and pickles
+# Warnings, and the classes pickles of state format 1 name here
 # ----------------------------------------------------------------------------------
 class ConstantPredictionWarning(ConvergenceWarning):
     """A fitted classifier predicts the same output for every one of its training samples.
@@ -89,62 +89,6 @@ class ConstantPredictionWarning(ConvergenceWarning):
     the fitted network predicts one for all of them: usually unscaled features, too
     high a learning rate or too few epochs.
     """
-
-
-#: Layout of a pickled estimator's state. Bump it (and keep reading the old layouts
-#: where possible, listing them in ``_READABLE_STATE_FORMATS``) whenever a change of the
-#: fitted attributes would make older pickles load into a broken estimator.
-#: 1: the fitted skorch net in ``net_``; 2: the trained module in ``module_``.
-_STATE_FORMAT = 2
-_READABLE_STATE_FORMATS = (1, 2)
-
-
-def _written_by(version):
-    if version is None:
-        return "an earlier sk_imbalance release (one that did not record its version)"
-    return f"sk_imbalance {version}"
-
-
-class InconsistentVersionWarning(UserWarning):
-    """A pickled estimator was written by another version of sk_imbalance.
-
-    Its state format is one this version reads, so it was loaded; predictions may
-    still differ. Refit it, or load it with the version that wrote it, to be sure.
-    ``original_version`` is None for pickles older than the version stamp.
-
-    Parameters
-    ----------
-    estimator_name : str
-        The estimator's class name.
-    current_version : str
-        The version loading the pickle.
-    original_version : str or None
-        The version that wrote it.
-    """
-
-    def __init__(self, *, estimator_name, current_version, original_version):
-        self.estimator_name = estimator_name
-        self.current_version = current_version
-        self.original_version = original_version
-
-    def __str__(self):
-        return (
-            f"This {self.estimator_name} was pickled with "
-            f"{_written_by(self.original_version)} and is loaded by sk_imbalance "
-            f"{self.current_version}. Its state format is compatible, but results may "
-            f"differ: refit it with sk_imbalance {self.current_version}, or load it with "
-            "the version that wrote it."
-        )
-
-
-def _upgrade_state(state):
-    """State format 1 (a skorch net in ``net_``) as format 2 (the module in ``module_``)."""
-    net = state.pop("net_", None)
-    if net is not None:
-        state["module_"] = net.module_
-        state["dtype_"] = str(state.pop("_dtype", next(net.module_.parameters()).dtype))[6:]
-    state.pop("_chunk_rows", None)
-    return state
 
 
 def __getattr__(name):
@@ -403,63 +347,12 @@ class BaseNeuralEstimator(BaseEstimator):
 
     # ---------------------------------------------------------------- pickles
     def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and str(self.device_) != "cpu":
-            state["module_"] = copy.deepcopy(module).to("cpu")  # loads without a GPU
-        return dict(
-            state,
-            _sk_imbalance_version=_version.__version__,
-            _sk_imbalance_state_format=_STATE_FORMAT,
-        )
+        return dump_state(self, super().__getstate__())
 
     def __setstate__(self, state):
-        __version__ = _version.__version__
-        state = dict(state)
-        # Pickles written before the version was recorded have the first layout.
-        original = state.pop("_sk_imbalance_version", None)
-        state_format = state.pop("_sk_imbalance_state_format", 1)
-        name = type(self).__name__
-        if state_format not in _READABLE_STATE_FORMATS:
-            readable = ", ".join(map(str, _READABLE_STATE_FORMATS))
-            raise ValueError(
-                f"Cannot load this {name}: it was pickled with {_written_by(original)} in "
-                f"state format {state_format}, and sk_imbalance {__version__} reads state "
-                f"format {readable} only. Load it with the version that wrote it, or refit "
-                f"it with sk_imbalance {__version__}."
-            )
-        if original != __version__:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    estimator_name=name, current_version=__version__, original_version=original
-                ),
-                stacklevel=2,
-            )
-        if state_format == 1:
-            state = self._upgrade_state(_upgrade_state(state))
-        super().__setstate__(state)
-        if "module_" in self.__dict__:
-            device = _loadable_device(self.device_)
-            if device != self.device_:
-                warnings.warn(
-                    f"This {name} was fitted on {self.device_}, which is not available "
-                    f"here: it is loaded on the {device.upper()}.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            self.device_ = device
-            self.module_.to(device)
+        super().__setstate__(load_state(self, state))
+        place_network(self)
 
     def _upgrade_state(self, state):
         """Fill in the fitted decisions a state-format-1 pickle lacks (a hook)."""
         return state
-
-
-def _loadable_device(device):
-    """The device a pickled network returns to: its own if present, else the CPU."""
-    dev = torch.device(device)
-    if dev.type == "cuda" and (
-        not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()
-    ):
-        return "cpu"
-    return str(dev)

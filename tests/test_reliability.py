@@ -25,14 +25,16 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping
 
 import sk_imbalance
+# The private version stamp and state format are patched to simulate pickles written
+# by other versions; the encoder's stopping score is re-run to check what it restored.
 from sk_imbalance import (
     InconsistentVersionWarning,
     LogitAdjustedClassifier,
     SiameseAMSoftmaxEncoder,
-    _base,
+    _persistence,
     _version,
 )
-from sk_imbalance._siamese import _HeldOutRecall  # the encoder's stopping score, re-run
+from sk_imbalance._siamese import _HeldOutRecall
 from sk_imbalance.losses import FocalLoss, LogitAdjustedLoss, ZLPRLoss
 
 from .conftest import NAMES, SMALL, assert_same_outputs, fitted_attrs, make, make_data, outputs
@@ -411,7 +413,7 @@ def test_pickle_of_an_unreadable_state_format_fails_clearly(name, fitted, monkey
     est, _, _ = fitted[name]
     with monkeypatch.context() as m:
         m.setattr(_version, "__version__", "9.0.0")
-        m.setattr(_base, "_STATE_FORMAT", 99)
+        m.setattr(_persistence, "_STATE_FORMAT", 99)
         blob = pickle.dumps(est)
     pattern = (
         rf"pickled with sk_imbalance 9\.0\.0 in state format 99.*"
