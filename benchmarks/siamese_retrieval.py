@@ -64,10 +64,11 @@ class SoftmaxEncoder(SiameseAMSoftmaxEncoder):
     def _make_criterion(self):
         return _CE()
 
-    def _build_module(self, n_features, n_outputs):
+    def _build_module(self, n_features, n_outputs, problem):
+        dim = problem.attrs["embedding_dim_"]
         sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-        enc = ResidualMLPEncoder(n_features, self._dim, sizes, self.activation, self.dropout)
-        return _LinearHead(enc, n_outputs, self._dim)
+        enc = ResidualMLPEncoder(n_features, dim, sizes, self.activation, self.dropout)
+        return _LinearHead(enc, n_outputs, dim)
 
 
 def _report(name, Xtr, ytr, Xte, yte, extra=()):

@@ -7,7 +7,8 @@ A binary problem with about 3% positives (think fraud or defects). The same smal
 network is trained with
 
 * plain cross-entropy,
-* cross-entropy with ``class_weight="balanced"``,
+* cross-entropy with balanced class weights (``alpha="balanced"``, which is what
+  scikit-learn's ``class_weight="balanced"`` means),
 * the focal loss (:class:`~sk_imbalance.FocalClassifier` with its defaults:
   ``gamma=2`` and ``alpha="balanced"``),
 * GHM-C (without ``alpha``), hard truncation and label smoothing (with the default
@@ -58,9 +59,7 @@ def plain_ce():
 
 models = {
     "cross-entropy": plain_ce(),
-    'class_weight="balanced"': FocalClassifier(
-        loss="cross_entropy", alpha=None, class_weight="balanced", **NET
-    ),
+    'CE, alpha="balanced"': FocalClassifier(loss="cross_entropy", **NET),
     "focal (default)": FocalClassifier(**NET),
     # GHM-C balances by itself (rare, hard examples get the large weights); stacking
     # alpha="balanced" on top over-corrects, so it is switched off here.

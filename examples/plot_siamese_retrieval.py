@@ -56,8 +56,9 @@ class SoftmaxEncoder(SiameseAMSoftmaxEncoder):
     def _make_criterion(self):
         return CrossEntropy()
 
-    def _build_module(self, n_features, n_outputs):
-        return LinearHead(ResidualMLPEncoder(n_features, self._dim), n_outputs, self._dim)
+    def _build_module(self, n_features, n_outputs, problem):
+        dim = problem.attrs["embedding_dim_"]
+        return LinearHead(ResidualMLPEncoder(n_features, dim), n_outputs, dim)
 
 
 # %%

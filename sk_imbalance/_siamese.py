@@ -264,7 +264,7 @@ class SiameseAMSoftmaxEncoder(
         else:
             dim = X.shape[1] if self.embedding_dim is None else self.embedding_dim
         attrs["embedding_dim_"] = int(dim)
-        criterion = AMSoftmaxLoss(scale=self.scale, margin=self.margin, reduction="none")
+        criterion = self._make_criterion()
         held = None
         if self.early_stopping:
             held = _group_split(
@@ -286,6 +286,9 @@ class SiameseAMSoftmaxEncoder(
             score_fn=_HeldOutRecall(X[valid], y_enc[valid], sample_weight[valid]),
             split_validation=False,
         )
+
+    def _make_criterion(self):
+        return AMSoftmaxLoss(scale=self.scale, margin=self.margin, reduction="none")
 
     def _build_module(self, n_features, n_outputs, problem):
         dim = problem.attrs["embedding_dim_"]

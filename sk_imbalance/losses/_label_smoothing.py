@@ -52,7 +52,7 @@ def label_smoothing_loss(logits, target, label_smoothing=0.1, alpha=None, reduct
 
 
 class LabelSmoothingLoss(nn.Module):
-    """Label-smoothed cross-entropy as a module; see :func:`label_smoothing_loss`.
+    r"""Label-smoothed cross-entropy as a module; see :func:`label_smoothing_loss`.
 
     Parameters
     ----------
