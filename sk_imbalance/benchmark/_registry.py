@@ -78,9 +78,26 @@ class Settings:
 class Method:
     """A named way of fitting a classifier: ours or an incumbent.
 
-    ``default``: part of the default run; ``quick``: part of the ``--quick`` run;
-    ``binary_only``: skipped (with the reason) on multi-class data; ``requires``:
-    modules that must be importable, else the method is skipped with ``install_hint``.
+    Parameters
+    ----------
+    name : str
+        The method's name in the results.
+    factory : callable
+        ``factory(settings) -> estimator``, a fresh unfitted estimator.
+    family : {"ours", "incumbent"}
+        Whether the method is sk_imbalance's or one it is compared against.
+    description : str, default=""
+        What the method is, with its settings.
+    quick : bool, default=True
+        Part of the ``--quick`` run.
+    default : bool, default=True
+        Part of the default run.
+    binary_only : bool, default=False
+        Skipped, with the reason, on multi-class data.
+    requires : tuple of str, default=()
+        Modules that must be importable, else the method is skipped.
+    install_hint : str, default=""
+        How to install what ``requires`` names.
     """
 
     name: str

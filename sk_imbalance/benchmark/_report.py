@@ -455,6 +455,7 @@ def plot_per_class_recall(per_class, path):
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     datasets = list(dict.fromkeys(per_class["dataset"]))
     ncols = min(len(datasets), 4)
@@ -471,6 +472,7 @@ def plot_per_class_recall(per_class, path):
             sub = sub.sort_values("train_count", ascending=False)
             ax.plot(sub["train_count"], sub["recall"], marker="o", ms=3, label=method)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # no overlapping minor labels
         ax.invert_xaxis()
         ax.set_xlabel("training samples of the class (head → tail)")
         ax.set_ylabel("recall")
