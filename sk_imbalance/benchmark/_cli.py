@@ -398,8 +398,13 @@ def main(argv=None, prog="sk-imbalance benchmark"):
     elapsed = time.perf_counter() - start
     notes = {name: check_target(y, args.cv)[1] for name, _, y in data}  # folds reduced
     notes = {k: v for k, v in notes.items() if v}
-    scores = writer.frame("scores", SCORE_COLUMNS)
-    runs = writer.frame("runs", RUN_COLUMNS)
-    per_class = writer.frame("per_class", [])
+    # Rows arrive as pairs finish; report them in the order of the data sets and methods.
+    rank = {n: i for i, (n, _, _) in enumerate(data)} | {m: i for i, m in enumerate(methods)}
+    frames = [writer.frame(t, c) for t, c in [("scores", SCORE_COLUMNS), ("runs", RUN_COLUMNS)]]
+    frames.append(writer.frame("per_class", ["dataset", "method"]))
+    scores, runs, per_class = (
+        f.sort_values(["dataset", "method"], key=lambda c: c.map(rank), kind="stable")
+        for f in frames
+    )
     _report(args, data, scores, runs, per_class, notes, skipped, elapsed, machine, interrupted)
     return 130 if interrupted else 0
