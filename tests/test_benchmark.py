@@ -227,6 +227,11 @@ def test_comparison_uses_complete_blocks_only():
     M = dataset_means(scores[~drop], "balanced_accuracy").drop(index="d3")
     fried = stats.friedmanchisquare(*(M[m] for m in M.columns))
     assert c.friedman_p == pytest.approx(fried.pvalue)
+    # A method missing two data sets (each missing one method) is the one left out.
+    drop |= (scores["dataset"] == "d5") & (scores["method"] == "i2")
+    c = compare_methods(scores[~drop], "balanced_accuracy")
+    assert c.excluded == {} and c.excluded_methods == {"i2": "no result on d3, d5"}
+    assert len(c.datasets) == 7 and "i2" not in c.table.index
 
 
 class _Failing(ClassifierMixin, BaseEstimator):

@@ -176,8 +176,9 @@ def _comparison_caption(comparison):
         )
     if c.best_incumbent is not None:
         text += f"; best incumbent: {c.best_incumbent}"
-    if c.excluded:
-        text += "; left out: " + "; ".join(f"{d} ({why})" for d, why in c.excluded.items())
+    left_out = {**c.excluded_methods, **c.excluded}
+    if left_out:
+        text += "; left out: " + "; ".join(f"{d} ({why})" for d, why in left_out.items())
     return text
 
 
@@ -254,7 +255,7 @@ def tests_frame(comparisons):
     pandas.DataFrame
         Columns ``metric``, ``n_datasets``, ``n_methods``, ``friedman_statistic``,
         ``friedman_p``, ``critical_difference``, ``alpha``, ``best_incumbent``,
-        ``excluded``.
+        ``excluded`` (the methods and data sets left out, and why).
     """
     rows = [
         (
@@ -266,7 +267,7 @@ def tests_frame(comparisons):
             c.critical_difference,
             c.alpha,
             c.best_incumbent,
-            "; ".join(f"{d}: {why}" for d, why in c.excluded.items()),
+            "; ".join(f"{d}: {why}" for d, why in {**c.excluded_methods, **c.excluded}.items()),
         )
         for c in comparisons
     ]

@@ -90,9 +90,11 @@ class Comparison:
         ``ties``, ``losses`` and ``p_value`` (two-sided Wilcoxon signed-rank test)
         against ``best_incumbent``.
     datasets : list of str
-        The data sets compared: those on which every method has a result.
+        The data sets compared (every method compared has a result on each).
     excluded : dict of str to str
         Data sets left out of the comparison, and why.
+    excluded_methods : dict of str to str
+        Methods left out of the comparison, and why.
     friedman_statistic, friedman_p : float
         ``scipy.stats.friedmanchisquare`` over the methods (NaN with fewer than 3
         methods or 2 data sets).
@@ -110,6 +112,7 @@ class Comparison:
     table: pd.DataFrame
     datasets: list
     excluded: dict = field(default_factory=dict)
+    excluded_methods: dict = field(default_factory=dict)
     friedman_statistic: float = float("nan")
     friedman_p: float = float("nan")
     critical_difference: float = float("nan")
@@ -127,8 +130,10 @@ def compare_methods(scores, metric, *, alpha=0.05, tie_tol=1e-3):
     each of our methods is compared with the best incumbent (the incumbent of best
     average rank) by wins, ties and losses over the data sets and the Wilcoxon
     signed-rank test on the per-data-set means (``scipy.stats.wilcoxon``, two-sided).
-    Only data sets on which every method has a result take part (a complete block
-    design); the others are listed in ``excluded``.
+    The tests need a complete block design (every method on every data set): while a
+    result is missing (a method skipped or failed on a data set), the method or the data
+    set missing the most results is left out, a data set on a tie, and listed in
+    ``excluded_methods`` or ``excluded``.
 
     Parameters
     ----------
@@ -159,15 +164,20 @@ def compare_methods(scores, metric, *, alpha=0.05, tie_tol=1e-3):
     >>> c.best_incumbent, c.table.loc["ours", ["wins", "ties", "losses"]].tolist()
     ('inc1', [1, 0, 1])
     """
-    means = dataset_means(scores, metric)
+    M = dataset_means(scores, metric)
     families = scores.groupby("method", sort=False)["family"].first()
-    missing = means.isna()
-    excluded = {
-        name: "no result for " + ", ".join(means.columns[row])
-        for name, row in zip(means.index, missing.to_numpy(), strict=True)
-        if row.any()
-    }
-    M = means.loc[~missing.any(axis=1)]
+    excluded, excluded_methods = {}, {}
+    while M.isna().to_numpy().any():  # drop whatever misses the most results
+        by_method, by_dataset = M.isna().sum(axis=0), M.isna().sum(axis=1)
+        if by_method.max() > by_dataset.max():
+            method = by_method.idxmax()
+            where = ", ".join(M.index[M[method].isna()])
+            excluded_methods[method] = f"no result on {where}"
+            M = M.drop(columns=method)
+        else:
+            name = by_dataset.idxmax()
+            excluded[name] = "no result for " + ", ".join(M.columns[M.loc[name].isna()])
+            M = M.drop(index=name)
     n, k = M.shape
     sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
     if n:
@@ -209,6 +219,7 @@ def compare_methods(scores, metric, *, alpha=0.05, tie_tol=1e-3):
         table=table,
         datasets=list(M.index),
         excluded=excluded,
+        excluded_methods=excluded_methods,
         friedman_statistic=fried_stat,
         friedman_p=fried_p,
         critical_difference=critical_difference(k, n, alpha),
