@@ -66,7 +66,18 @@ class Settings:
     n_threads: int = 1
 
     def network(self, **overrides):
-        """Keyword arguments of a neural estimator: the defaults, seeded, on ``device``."""
+        """Keyword arguments of a neural estimator: the defaults, seeded, on ``device``.
+
+        Parameters
+        ----------
+        **overrides : dict
+            Parameters that replace the defaults.
+
+        Returns
+        -------
+        dict
+            The keyword arguments.
+        """
         params = dict(random_state=self.random_state, device=self.device)
         if self.quick:
             params["max_iter"] = 60
@@ -111,7 +122,13 @@ class Method:
     install_hint: str = ""
 
     def unavailable(self):
-        """Why the method cannot run here (a missing optional package), or None."""
+        """Why the method cannot run here (a missing optional package), or None.
+
+        Returns
+        -------
+        str or None
+            The reason, naming the install command.
+        """
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if not missing:
             return None
@@ -121,7 +138,21 @@ class Method:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named data set: ``loader(random_state) -> (X, y)``."""
+    """A named data set: ``loader(random_state) -> (X, y)``.
+
+    Parameters
+    ----------
+    name : str
+        Its name in reports and on the command line.
+    loader : callable
+        ``loader(random_state) -> (X, y)``.
+    description : str, default=""
+        One line for ``--list`` and the docs.
+    quick : bool, default=False
+        Part of the ``--quick`` run.
+    tags : tuple of str, default=()
+        Free-form labels (e.g. the suite it came from).
+    """
 
     name: str
     loader: Callable[[int], tuple]

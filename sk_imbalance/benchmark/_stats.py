@@ -80,7 +80,7 @@ def critical_difference(n_methods, n_datasets, alpha=0.05):
 class Comparison:
     """The across-data-set comparison of the methods on one metric.
 
-    Attributes
+    Parameters
     ----------
     metric : str
         The metric compared.
