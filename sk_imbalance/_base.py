@@ -10,6 +10,7 @@ estimator, computed once per call and applied to every chunk of network outputs.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +25,11 @@ from sklearn.utils.validation import validate_data
 
 from . import _engine
 from ._compat import _fit_context
-from ._docs import SHARED_CONSTRAINTS, fill_shared_doc
+from ._docs import AUTO_STEPS, SHARED_CONSTRAINTS, fill_shared_doc
 from ._persistence import InconsistentVersionWarning, dump_state, load_state, place_network
 from ._validation import check_labels, check_weights, torch_ready, validate_predict_input
-from .networks import MLP, set_output_bias
+from .losses import MemberMean
+from .networks import MLP, Ensemble, EnsembleMLP, set_output_bias
 
 __all__ = [
     "BaseNeuralEstimator",
@@ -140,13 +142,13 @@ def fit_encoded(estimator, X, targets, sample_weight, **decisions):
     weights = sample_weight if problem.sample_weight is None else problem.sample_weight
     if rows is not None and problem.sample_weight is None:
         weights = weights[rows]
-    spec = estimator._train_spec(X_fit, problem)
+    seed = int(check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max))
     valid = None
     if estimator.early_stopping and problem.split_validation:
         stratify = targets.stratify if rows is None else None
-        valid = _validation_index(
-            X_fit.shape[0], estimator.validation_fraction, spec.seed, stratify
-        )
+        valid = _validation_index(X_fit.shape[0], estimator.validation_fraction, seed, stratify)
+    n_train = X_fit.shape[0] - (0 if valid is None else len(valid))
+    spec = estimator._train_spec(X_fit, problem, seed, n_train)
     n_features = X.shape[1]
 
     def build():
@@ -155,12 +157,15 @@ def fit_encoded(estimator, X, targets, sample_weight, **decisions):
             set_output_bias(module, torch.as_tensor(problem.output_bias))
         return module
 
+    criterion = problem.criterion
+    if getattr(estimator, "n_members", 1) > 1:
+        criterion = MemberMean(criterion)
     data = _engine.TrainData(X_fit, y_fit, weights, validation_index=valid)
-    result = _engine.train(build, problem.criterion, data, spec)
-    if not result.converged and result.n_iter == estimator.max_iter:
+    result = _engine.train(build, criterion, data, spec)
+    if not result.converged and result.n_iter == spec.max_epochs:
         warnings.warn(
             f"{type(estimator).__name__}: the maximum number of epochs (max_iter="
-            f"{estimator.max_iter}) was reached and the optimisation has not converged yet.",
+            f"{spec.max_epochs}) was reached and the optimisation has not converged yet.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -293,48 +298,64 @@ class BaseNeuralEstimator(BaseEstimator):
                 stacklevel=3,
             )
 
-    def _train_spec(self, X, problem):
+    def _train_spec(self, X, problem, seed, n_train):
         device = _engine.resolve_device(self.device)
         n = X.shape[0]
+        batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
+        max_epochs = self.max_iter
+        if max_epochs == "auto":  # about AUTO_STEPS optimiser steps
+            max_epochs = max(1, math.ceil(AUTO_STEPS / math.ceil(n_train / batch_size)))
+        weight_decay = np.asarray(self.weight_decay, dtype=np.float64)
+        if weight_decay.ndim > 1 or weight_decay.size == 0 or not np.all(weight_decay >= 0):
+            raise ValueError(
+                "weight_decay must be a float or a 1-D list of floats >= 0 (one per "
+                f"member, cycled); got {self.weight_decay!r}."
+            )
         return _engine.TrainSpec(
             device=device,
             dtype=_engine.resolve_dtype(self.dtype, X.dtype, device),
-            seed=int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)),
-            batch_size=min(200, n) if self.batch_size == "auto" else int(self.batch_size),
-            max_epochs=self.max_iter,
+            seed=seed,
+            batch_size=batch_size,
+            max_epochs=int(max_epochs),
             learning_rate=self.learning_rate_init,
-            weight_decay=self.weight_decay,
+            weight_decay=tuple(weight_decay.ravel().tolist()),
             patience=self.n_iter_no_change,
             tol=self.tol,
             score_fn=problem.score_fn,
             copy_inputs=self.module is not None,
             verbose=self.verbose,
             name=type(self).__name__,
+            schedule=getattr(self, "learning_rate_schedule", "constant"),
         )
 
     def _build_module(self, n_features, n_outputs, problem):
+        k = getattr(self, "n_members", 1)
         if self.module is not None:
-            module = self.module(n_features, n_outputs)
-            if not isinstance(module, torch.nn.Module):
-                raise TypeError(
-                    "`module` must return a torch.nn.Module when called as "
-                    f"module(n_features, n_outputs); got {type(module).__name__}."
-                )
-            return module
-        return MLP(
-            n_features,
-            n_outputs,
-            hidden_layer_sizes=tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
-            activation=self.activation,
-            dropout=self.dropout,
-        )
+            members = [self.module(n_features, n_outputs) for _ in range(k)]
+            for module in members:
+                if not isinstance(module, torch.nn.Module):
+                    raise TypeError(
+                        "`module` must return a torch.nn.Module when called as "
+                        f"module(n_features, n_outputs); got {type(module).__name__}."
+                    )
+            return members[0] if k == 1 else Ensemble(members)
+        sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
+        if k == 1:
+            return MLP(n_features, n_outputs, sizes, self.activation, self.dropout)
+        return EnsembleMLP(n_features, n_outputs, k, sizes, self.activation, self.dropout)
 
     # ------------------------------------------------------------- prediction
     def _validate_X_predict(self, X):
         return validate_predict_input(self, X)
 
     def _forward(self, X, call=None, post=None):
-        """Network outputs for validated ``X`` (see ``_engine.predict``)."""
+        """Network outputs for validated ``X`` (see ``_engine.predict``).
+
+        An ensemble's outputs ``(n, n_members, ...)`` are combined by
+        :meth:`_average_members` unless ``call`` says otherwise.
+        """
+        if call is None:
+            call = self._call_and_average
         return _engine.predict(
             self.module_,
             X,
@@ -344,6 +365,14 @@ class BaseNeuralEstimator(BaseEstimator):
             post=post,
             copy=self.module is not None,
         )
+
+    def _call_and_average(self, module, X):
+        outputs = module(X)
+        return outputs if outputs.ndim == 2 else self._average_members(outputs)
+
+    def _average_members(self, outputs):
+        """One output per sample from an ensemble's ``(n, n_members, ...)``: the mean score."""
+        return outputs.mean(dim=1)
 
     # ---------------------------------------------------------------- pickles
     def __getstate__(self):

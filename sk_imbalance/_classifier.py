@@ -27,16 +27,19 @@ __all__ = ["BaseNeuralClassifier", "DecisionRule", "encode_classes", "check_obje
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """Decision scores ``scale * logits + offset`` of a chunk of network logits."""
+    """Decision scores ``scale * logits + offset`` of a chunk of network logits.
+
+    ``offset`` holds one value per class; ``scale`` is a number or one value per class.
+    """
 
     offset: np.ndarray
-    scale: float = 1.0
+    scale: float | np.ndarray = 1.0
 
     def __call__(self, logits):
         offset = self.offset.astype(logits.dtype, copy=False)
-        if self.scale == 1.0:
+        if np.isscalar(self.scale) and self.scale == 1.0:
             return logits + offset
-        return logits * logits.dtype.type(self.scale) + offset
+        return logits * np.asarray(self.scale, dtype=logits.dtype) + offset
 
     def then(self, shift):
         """The same rule followed by adding ``shift`` (one value per class)."""
@@ -82,6 +85,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
 
     def _encode_targets(self, y):
         return encode_classes(self, y)
+
+    def _average_members(self, outputs):
+        # The mean of the members' log-probabilities: every member's scores are a
+        # prior shift of a posterior, so their mean is too, and the rules apply to it.
+        return torch.log_softmax(outputs, dim=-1).mean(dim=1)
 
     def _class_masses(self, targets, sample_weight):
         """Weighted class counts (a class absent from a fold counts 0); two must be positive."""

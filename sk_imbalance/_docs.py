@@ -8,19 +8,21 @@ from numbers import Integral, Real
 from ._compat import Interval, StrOptions
 from .networks import ACTIVATIONS
 
-__all__ = ["SHARED_CONSTRAINTS", "fill_shared_doc"]
+__all__ = ["AUTO_STEPS", "SHARED_CONSTRAINTS", "fill_shared_doc"]
 
 SHARED_CONSTRAINTS = {
+    "n_members": [Interval(Integral, 1, None, closed="left")],
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "learning_rate_schedule": [StrOptions({"warmup_cosine", "constant"})],
+    "weight_decay": [Interval(Real, 0, None, closed="left"), "array-like"],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
     "module": [None, callable],
     "device": [str],
@@ -29,56 +31,99 @@ SHARED_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 
-_SHARED_PARAMS_DOC = """
-    hidden_layer_sizes : tuple of int, default={hidden_layer_sizes}
-        Widths of the hidden layers of the default MLP (as in ``MLPClassifier``).
-    activation : {{"relu", "tanh", "logistic", "identity", "gelu"}}, default={activation}
-        Hidden-layer non-linearity.
-    dropout : float in [0, 1), default={dropout}
-        Dropout probability after each hidden layer.
-    learning_rate_init : float, default={learning_rate_init}
-        Learning rate of the AdamW optimiser.
-    weight_decay : float, default={weight_decay}
-        Decoupled weight decay of AdamW (a regulariser that matters on long-tailed
-        data, where the tail classes are easy to memorise).
-    batch_size : int or "auto", default={batch_size}
+#: Optimiser steps of ``max_iter="auto"``.
+AUTO_STEPS = 300
+
+#: Each shared parameter's entry, in the order they are documented.
+_SHARED_PARAMS_DOC = {
+    "n_members": """
+    n_members : int, default={default}
+        Number of networks trained together, as one packed ensemble
+        (:class:`~sk_imbalance.networks.EnsembleMLP`; with your own ``module``, that
+        many copies of it). Every member sees every mini-batch and the members' losses
+        are averaged; predictions average the members' log-probabilities (of their
+        scores, for multi-label outputs), so every decision rule applies to the average
+        unchanged. Members share each step's overhead: one extra member costs about a
+        quarter of a one-network fit. 1 trains a single network.""",
+    "hidden_layer_sizes": """
+    hidden_layer_sizes : tuple of int, default={default}
+        Widths of the hidden layers of the default MLP (as in ``MLPClassifier``).""",
+    "activation": """
+    activation : {{"relu", "tanh", "logistic", "identity", "gelu"}}, default={default}
+        Hidden-layer non-linearity.""",
+    "dropout": """
+    dropout : float in [0, 1), default={default}
+        Dropout probability after each hidden layer.""",
+    "learning_rate_init": """
+    learning_rate_init : float, default={default}
+        Learning rate of the AdamW optimiser (its peak under a schedule).""",
+    "learning_rate_schedule": """
+    learning_rate_schedule : {{"warmup_cosine", "constant"}}, default={default}
+        ``"warmup_cosine"``: a linear warm-up over the first 5% of the optimiser steps,
+        then a cosine decay to 0 at the last step of ``max_iter`` epochs (so training
+        runs every epoch it plans). ``"constant"``: ``learning_rate_init`` throughout.""",
+    "weight_decay": """
+    weight_decay : float or tuple of float, default={default}
+        Decoupled weight decay of AdamW (a regulariser that matters on imbalanced data,
+        where the rare classes are easy to memorise). A tuple gives the members of the
+        ensemble different strengths, cycled over them (a member ``m`` gets
+        ``weight_decay[m % len(weight_decay)]``): no single strength suits every data
+        set, and an ensemble whose members span several does better than any one of
+        them (see the user guide's table of defaults).""",
+    "batch_size": """
+    batch_size : int or "auto", default={default}
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. When the batch holds
-        every sample, training is full-batch and deterministic in sample order.
-    max_iter : int, default={max_iter}
-        Maximum number of epochs.
-    early_stopping : bool, default={early_stopping}
+        every sample, training is full-batch and deterministic in sample order.""",
+    "max_iter": """
+    max_iter : int or "auto", default={default}
+        Maximum number of epochs. ``"auto"``: the number of epochs that gives about
+        300 optimiser steps, ``ceil(300 / batches per epoch)``, whatever the data size
+        (small data sets get many epochs, large ones few).""",
+    "early_stopping": """
+    early_stopping : bool, default={default}
         Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers), stop when the validation loss stops improving and restore the
-        best weights. When False, training stops when the training loss has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs.
-    validation_fraction : float in (0, 1), default={validation_fraction}
-        Fraction held out when ``early_stopping=True``.
-    n_iter_no_change : int, default={n_iter_no_change}
-        Patience, in epochs, of the stopping rule.
-    tol : float, default={tol}
-        Minimum absolute improvement of the monitored loss.
-    module : callable or None, default={module}
+        classifiers), stop when the validation loss stops improving (see
+        ``n_iter_no_change``) and restore the best weights. When False, the training
+        loss is what ``n_iter_no_change`` watches.""",
+    "validation_fraction": """
+    validation_fraction : float in (0, 1), default={default}
+        Fraction held out when ``early_stopping=True``.""",
+    "n_iter_no_change": """
+    n_iter_no_change : int or None, default={default}
+        Patience, in epochs, of the stopping rule: training stops when the monitored
+        loss has not improved by ``tol`` for this many epochs. ``None`` trains all
+        ``max_iter`` epochs (with ``early_stopping=True`` the best validation epoch's
+        weights are still restored).""",
+    "tol": """
+    tol : float, default={default}
+        Minimum absolute improvement of the monitored loss.""",
+    "module": """
+    module : callable or None, default={default}
         Your own network: called as ``module(n_features, n_outputs)`` and returning a
         ``torch.nn.Module`` that maps a ``(batch, n_features)`` tensor to
-        ``(batch, n_outputs)`` scores. ``None`` builds the MLP described above.
-    device : str, default={device}
+        ``(batch, n_outputs)`` scores. ``None`` builds the MLP described above.""",
+    "device": """
+    device : str, default={default}
         Torch device to train and predict on; ``"auto"`` picks CUDA when available
         (in a worker process of a parallel search, a GPU that no other worker holds,
-        else the CPU; see the "Scaling out" guide). The device used is ``device_``.
-    dtype : {{"auto", "float32", "float64"}}, default={dtype}
+        else the CPU; see the "Scaling out" guide). The device used is ``device_``.""",
+    "dtype": """
+    dtype : {{"auto", "float32", "float64"}}, default={default}
         Precision of the network. ``"auto"`` uses the input's float dtype on CPU
         (float64 for float64 or integer input, as scikit-learn's MLP does) and
         float32 on CUDA. Predictions and scores come back in the network's dtype.
         float64 makes results exactly reproducible across batchings (sample-weight
         and subset invariance hold to ~1e-12); float32 is about twice as fast on CPU
-        and the only sensible choice on a GPU. The dtype used is ``dtype_``.
-    random_state : int, RandomState instance or None, default={random_state}
+        and the only sensible choice on a GPU. The dtype used is ``dtype_``.""",
+    "random_state": """
+    random_state : int, RandomState instance or None, default={default}
         Seeds weight initialisation, shuffling, dropout and the validation split.
-        Fitting never changes the global torch RNG.
-    verbose : int, default={verbose}
+        Fitting never changes the global torch RNG.""",
+    "verbose": """
+    verbose : int, default={default}
         0 is silent, 1 shows a progress bar over epochs, 2 adds skorch's epoch table
-        and a per-batch progress bar.
-"""
+        and a per-batch progress bar.""",
+}
 
 _FITTED_DOC = """
     n_features_in_ : int
@@ -109,12 +154,12 @@ def fill_shared_doc(cls):
     the signature of its ``__init__``.
     """
     if cls.__doc__:
-        defaults = {
-            name: _default(p.default)
-            for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name in SHARED_CONSTRAINTS
-        }
-        shared = _SHARED_PARAMS_DOC.format(**defaults).strip("\n")
+        signature = inspect.signature(cls.__init__).parameters
+        shared = "".join(
+            entry.format(default=_default(signature[name].default))
+            for name, entry in _SHARED_PARAMS_DOC.items()
+            if name in signature
+        ).strip("\n")
         cls.__doc__ = cls.__doc__.replace("    %(shared_params)s", shared).replace(
             "    %(fitted_attrs)s", _FITTED_DOC.strip("\n")
         )

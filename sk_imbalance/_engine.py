@@ -346,6 +346,83 @@ class _EpochBar(Callback):
             bar.close()
 
 
+class _Progress(Callback):
+    """Tells a criterion with ``set_progress`` the fraction of epochs done (LDAM-DRW)."""
+
+    def __init__(self, max_epochs):
+        self.max_epochs = max_epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        set_progress = getattr(net.criterion_, "set_progress", None)
+        if set_progress is not None:
+            set_progress((len(net.history) - 1) / self.max_epochs)
+
+
+class _WarmupCosine(Callback):
+    """The learning rate at each training step: 5% linear warm-up, then cosine to 0."""
+
+    def __init__(self, total_steps, warmup=0.05):
+        self.total_steps = max(int(total_steps), 1)
+        self.warmup_steps = max(1, round(warmup * self.total_steps))
+
+    def on_train_begin(self, net, **kwargs):
+        self.step_ = 0
+        self.peak_ = [group["lr"] for group in net.optimizer_.param_groups]
+
+    def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+        if not training:
+            return
+        self.step_ += 1
+        t, w = self.step_, self.warmup_steps
+        if t <= w:
+            factor = t / w
+        else:
+            progress = min((t - w) / max(self.total_steps - w, 1), 1.0)
+            factor = 0.5 * (1.0 + math.cos(math.pi * progress))
+        for group, peak in zip(net.optimizer_.param_groups, self.peak_, strict=True):
+            group["lr"] = peak * factor
+
+
+class _MemberAdamW(torch.optim.Adam):
+    """Adam with decoupled weight decay given per entry (one strength per member).
+
+    ``decay`` pairs every parameter with a tensor of its shape; each step first applies
+    ``p <- p - lr * decay * p`` (as ``torch.optim.AdamW`` does with one strength), then
+    Adam's update without decay.
+    """
+
+    def __init__(self, params, decay=(), **kwargs):
+        super().__init__(params, weight_decay=0.0, **kwargs)
+        self.decay = list(decay)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        lr = self.param_groups[0]["lr"]
+        for p, strength in self.decay:
+            p.addcmul_(p, strength, value=-lr)
+        return super().step(closure)
+
+
+def _member_decay(module, weight_decay, dtype, device):
+    """Per-entry decays of an ensemble whose members get different strengths, else None.
+
+    Member ``m`` gets ``weight_decay[m % len(weight_decay)]`` (a single network is
+    member 0).
+    """
+    strengths = tuple(np.atleast_1d(np.asarray(weight_decay, dtype=np.float64)).tolist())
+    k = getattr(module, "n_members", 1)
+    per_member = [strengths[m % len(strengths)] for m in range(k)]
+    if len(set(per_member)) == 1:
+        return None  # one strength: plain AdamW
+    tensor = torch.tensor(per_member, dtype=dtype, device=device)
+    return [(p, t.to(device)) for p, t in module.member_weight_decay(tensor)]
+
+
+def _single_decay(weight_decay):
+    """The one strength of a network whose members share it (member 0's)."""
+    return float(np.atleast_1d(np.asarray(weight_decay, dtype=np.float64))[0])
+
+
 def _silent(*args, **kwargs):
     """A picklable no-op sink for skorch callbacks' messages."""
 
@@ -369,10 +446,16 @@ class TrainSpec:
         Mini-batch size.
     max_epochs : int
         Maximum number of epochs.
-    learning_rate, weight_decay : float
-        Of the AdamW optimiser.
-    patience : int
-        Epochs without an improvement of ``tol`` after which training stops.
+    learning_rate : float
+        Of the AdamW optimiser (its peak, under a schedule).
+    weight_decay : float or tuple of float
+        AdamW's decoupled weight decay. A tuple gives the members of an ensemble
+        (a module with ``member_weight_decay``) their own strengths, cycled over the
+        members.
+    patience : int or None
+        Epochs without an improvement of ``tol`` after which training stops; ``None``
+        trains every epoch (with a validation split, the best epoch's weights are still
+        restored).
     tol : float
         Minimum absolute improvement of the monitored quantity.
     score_fn : callable or None, default=None
@@ -387,6 +470,9 @@ class TrainSpec:
         1: a progress bar over epochs; 2: skorch's epoch table and batch bar.
     name : str, default="training"
         Label of the progress bar.
+    schedule : {"constant", "warmup_cosine"}, default="constant"
+        The learning rate over the optimiser steps: constant, or a linear warm-up over
+        the first 5% of the steps followed by a cosine decay to 0 at the last step.
     """
 
     device: str
@@ -395,13 +481,14 @@ class TrainSpec:
     batch_size: int
     max_epochs: int
     learning_rate: float
-    weight_decay: float
-    patience: int
+    weight_decay: float | tuple
+    patience: int | None
     tol: float
     score_fn: Callable | None = None
     copy_inputs: bool = False
     verbose: int = 0
     name: str = "training"
+    schedule: str = "constant"
 
 
 @dataclass(frozen=True)
@@ -446,13 +533,15 @@ def _tensors(data, idx, device, dtype):
     return _TensorData(X, y, torch.as_tensor(w / mean_w).to(device=device, dtype=dtype))
 
 
-def _callbacks(spec, has_valid):
+def _callbacks(spec, has_valid, n_batches):
+    # no patience: a rule that never fires, still restoring the best validation epoch
+    patience = spec.max_epochs + 1 if spec.patience is None else spec.patience
     if spec.score_fn is not None:
-        stopping = _BestScore(spec.score_fn, spec.patience, spec.tol)
+        stopping = _BestScore(spec.score_fn, patience, spec.tol)
     else:
         stopping = _EarlyStopping(
             monitor="valid_loss" if has_valid else "train_loss",
-            patience=spec.patience,
+            patience=patience,
             threshold=spec.tol,
             threshold_mode="abs",
             load_best=has_valid,
@@ -462,7 +551,10 @@ def _callbacks(spec, has_valid):
         ("finite_loss", _FiniteLossGuard()),
         ("stopping", stopping),
         ("thread_budget", _ThreadBudget()),
+        ("progress", _Progress(spec.max_epochs)),
     ]
+    if spec.schedule == "warmup_cosine":
+        callbacks.append(("schedule", _WarmupCosine(spec.max_epochs * n_batches)))
     if spec.verbose == 1:
         callbacks.append(("epoch_bar", _EpochBar(spec.max_epochs, spec.name)))
     elif spec.verbose and spec.verbose >= 2:
@@ -526,7 +618,7 @@ def train(module_factory, criterion, data, spec):
     train_ds = _tensors(data, train_idx, storage, spec.dtype)
     valid_ds = None if valid_idx is None else _tensors(data, valid_idx, storage, spec.dtype)
     loader_device = spec.device if storage != spec.device else None
-    callbacks = _callbacks(spec, valid_ds is not None)
+    callbacks = _callbacks(spec, valid_ds is not None, math.ceil(len(train_ds) / spec.batch_size))
 
     cuda = [torch.device(spec.device).index or 0] if spec.device.startswith("cuda") else []
     with torch.random.fork_rng(devices=cuda), limit_torch_threads():
@@ -534,14 +626,19 @@ def train(module_factory, criterion, data, spec):
         if cuda:
             with torch.cuda.device(cuda[0]):
                 torch.cuda.manual_seed(spec.seed)
-        module = module_factory().to(dtype=spec.dtype)
+        module = module_factory().to(dtype=spec.dtype, device=spec.device)
         initial_weight = _largest_weight(module)
+        decay = _member_decay(module, spec.weight_decay, spec.dtype, spec.device)
+        if decay is None:
+            optimizer = {"optimizer": torch.optim.AdamW}
+            optimizer["optimizer__weight_decay"] = _single_decay(spec.weight_decay)
+        else:
+            optimizer = {"optimizer": _MemberAdamW, "optimizer__decay": decay}
         net = _Net(
             module=module,
             criterion=criterion,
-            optimizer=torch.optim.AdamW,
+            **optimizer,
             lr=spec.learning_rate,
-            optimizer__weight_decay=spec.weight_decay,
             optimizer__fused=_fused_ok(spec.device, spec.dtype),
             max_epochs=spec.max_epochs,
             batch_size=spec.batch_size,
@@ -569,12 +666,11 @@ def train(module_factory, criterion, data, spec):
     n_iter = len(net.history)
     if not stopping.stopped_ and n_iter < spec.max_epochs:
         raise KeyboardInterrupt  # the user's: skorch's partial_fit swallowed it
+    converged = stopping.stopped_ or spec.patience is None  # None: the schedule is the plan
     module = net.module_.eval()
     loss_curve = [float(v) for v in net.history[:, "train_loss"]]
     _check_divergence(loss_curve, spec.learning_rate, initial_weight, _largest_weight(module))
-    result = TrainResult(
-        module=module, n_iter=n_iter, loss_curve=loss_curve, converged=stopping.stopped_
-    )
+    result = TrainResult(module=module, n_iter=n_iter, loss_curve=loss_curve, converged=converged)
     if valid_ds is not None:
         result.validation_loss_curve = [float(v) for v in net.history[:, "valid_loss"]]
         result.validation_index = valid_idx

@@ -192,7 +192,11 @@ class SiameseAMSoftmaxEncoder(
     """
 
     _parameter_constraints: dict = {
-        **BaseNeuralEstimator._parameter_constraints,
+        **{
+            k: v
+            for k, v in BaseNeuralEstimator._parameter_constraints.items()
+            if k not in ("n_members", "learning_rate_schedule")  # one encoder, constant rate
+        },
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "margin": [Interval(Real, 0, None, closed="left")],
         "scale": [Interval(Real, 0, None, closed="neither")],

@@ -9,6 +9,8 @@ wrapper, the similarity encoders and the cosine head. An encoder maps a
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,6 +18,9 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "Ensemble",
+    "EnsembleLinear",
+    "EnsembleMLP",
     "BoundedScores",
     "CosineClassifierNetwork",
     "GRUEncoder",
@@ -83,6 +88,189 @@ class MLP(nn.Module):
         return self.output(self.body(X))
 
 
+class EnsembleLinear(nn.Module):
+    r"""``k`` independent linear layers applied at once: ``(batch, k, in) -> (batch, k, out)``.
+
+    Each member is initialised as :class:`torch.nn.Linear` initialises itself (weights
+    and biases uniform in :math:`\pm 1/\sqrt{in}`).
+
+    Parameters
+    ----------
+    n_members : int
+        ``k``.
+    in_features, out_features : int
+        Widths of each member's layer.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_members, in_features, out_features)
+    bias : torch.nn.Parameter of shape (n_members, out_features)
+    """
+
+    def __init__(self, n_members, in_features, out_features):
+        super().__init__()
+        bound = 1.0 / math.sqrt(in_features)
+        weight = torch.empty(n_members, in_features, out_features).uniform_(-bound, bound)
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(torch.empty(n_members, out_features).uniform_(-bound, bound))
+
+    def forward(self, X):
+        # (B, k, i) x (k, i, o) -> (B, k, o): one batched matrix product over members.
+        return torch.baddbmm(self.bias[:, None, :], X.transpose(0, 1), self.weight).transpose(0, 1)
+
+
+class EnsembleMLP(nn.Module):
+    """``n_members`` independent MLPs in one vectorised module (a packed ensemble).
+
+    Every member sees the same input. The first layer is one dense matrix product into
+    ``n_members * hidden_layer_sizes[0]`` units, the later layers are
+    :class:`EnsembleLinear`; each member is initialised as a separate :class:`MLP` would
+    be. ``forward`` returns ``(batch, n_members, n_outputs)`` scores, one row per member
+    (the estimators average them for prediction and average the members' losses in
+    training); training all members together costs far less than ``n_members`` fits,
+    since they share every step's overhead.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_outputs : int
+        Number of output scores per member.
+    n_members : int, default=8
+        Number of members.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden widths of every member; ``()`` gives linear members.
+    activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
+        Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+
+    Attributes
+    ----------
+    output : EnsembleLinear
+        The members' output layers (``adjustment="bias_init"`` initialises their biases).
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, A. Kotelnikov and A. Babenko, "TabM: Advancing Tabular Deep
+       Learning with Parameter-Efficient Ensembling", ICLR 2025.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        n_members=8,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+    ):
+        super().__init__()
+        self.n_members = k = int(n_members)
+        sizes = tuple(int(h) for h in hidden_layer_sizes)
+        self.activation = ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.first_width = sizes[0] if sizes else 0
+        if sizes:
+            bound = 1.0 / math.sqrt(n_features)
+            self.first_weight = nn.Parameter(
+                torch.empty(n_features, k * sizes[0]).uniform_(-bound, bound)
+            )
+            self.first_bias = nn.Parameter(torch.empty(k * sizes[0]).uniform_(-bound, bound))
+            self.hidden = nn.ModuleList(
+                [EnsembleLinear(k, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+            )
+            self.output = EnsembleLinear(k, sizes[-1], n_outputs)
+        else:
+            self.first_weight = self.first_bias = None
+            self.hidden = nn.ModuleList()
+            self.output = EnsembleLinear(k, n_features, n_outputs)
+
+    def forward(self, X):
+        k = self.n_members
+        if self.first_weight is None:
+            h = X[:, None, :].expand(-1, k, -1)
+        else:
+            h = torch.addmm(self.first_bias, X, self.first_weight).view(X.shape[0], k, -1)
+            h = self.dropout(self.activation(h))
+            for layer in self.hidden:
+                h = self.dropout(self.activation(layer(h)))
+        return self.output(h)
+
+    def member_weight_decay(self, weight_decay):
+        """Each parameter with the decay of the member each of its entries belongs to.
+
+        Parameters
+        ----------
+        weight_decay : Tensor of shape (n_members,)
+            One decoupled weight-decay strength per member.
+
+        Returns
+        -------
+        list of (torch.nn.Parameter, Tensor)
+            Every parameter with a tensor of its shape holding each entry's strength.
+        """
+        k = self.n_members
+        out = []
+        for p in self.parameters():
+            wd = weight_decay.to(p.dtype)
+            if p is self.first_weight:  # columns grouped by member
+                t = wd.repeat_interleave(self.first_width)[None, :]
+            elif p is self.first_bias:
+                t = wd.repeat_interleave(self.first_width)
+            else:  # (k, ...) parameters of EnsembleLinear
+                t = wd.view(k, *([1] * (p.ndim - 1)))
+            out.append((p, t.expand_as(p).contiguous()))
+        return out
+
+
+class Ensemble(nn.Module):
+    """Independent networks whose outputs are stacked: ``(batch, n_members, n_outputs)``.
+
+    The ensemble of any networks (e.g. a user's ``module``); :class:`EnsembleMLP` is the
+    faster, vectorised form for MLPs.
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Networks mapping ``(batch, n_features)`` to ``(batch, n_outputs)``.
+
+    Attributes
+    ----------
+    members : torch.nn.ModuleList
+        The networks.
+    n_members : int
+        Their number.
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.n_members = len(self.members)
+
+    def forward(self, X):
+        return torch.stack([member(X) for member in self.members], dim=1)
+
+    def member_weight_decay(self, weight_decay):
+        """Each member's parameters with that member's decay (see :class:`EnsembleMLP`).
+
+        Parameters
+        ----------
+        weight_decay : Tensor of shape (n_members,)
+            One decoupled weight-decay strength per member.
+
+        Returns
+        -------
+        list of (torch.nn.Parameter, Tensor)
+            Every parameter with a tensor of its shape holding its strength.
+        """
+        return [
+            (p, torch.full_like(p, float(wd)))
+            for member, wd in zip(self.members, weight_decay, strict=True)
+            for p in member.parameters()
+        ]
+
+
 class BoundedScores(nn.Module):
     r"""``s = b tanh(f / b)`` of a network's outputs ``f``: scores bounded in ``(-b, b)``.
 
@@ -123,7 +311,7 @@ def find_output_layer(module: nn.Module, n_outputs: int) -> nn.Linear:
 
     Returns
     -------
-    torch.nn.Linear
+    torch.nn.Linear or EnsembleLinear
         The output layer.
 
     Raises
@@ -132,6 +320,8 @@ def find_output_layer(module: nn.Module, n_outputs: int) -> nn.Linear:
         If no such layer exists or it has no bias.
     """
     layer = getattr(module, "output", None)
+    if isinstance(layer, EnsembleLinear):
+        return layer
     if not isinstance(layer, nn.Linear):
         candidates = [
             m for m in module.modules() if isinstance(m, nn.Linear) and m.out_features == n_outputs
@@ -149,6 +339,9 @@ def find_output_layer(module: nn.Module, n_outputs: int) -> nn.Linear:
 def set_output_bias(module: nn.Module, bias: torch.Tensor) -> None:
     """Copy ``bias`` into the output layer's bias (see :func:`find_output_layer`).
 
+    For an ensemble (:class:`Ensemble`, :class:`EnsembleMLP`) every member's output
+    bias gets it.
+
     Parameters
     ----------
     module : torch.nn.Module
@@ -156,8 +349,14 @@ def set_output_bias(module: nn.Module, bias: torch.Tensor) -> None:
     bias : Tensor of shape (n_outputs,)
         The values.
     """
+    if isinstance(module, Ensemble):
+        for member in module.members:
+            set_output_bias(member, bias)
+        return
     layer = find_output_layer(module, bias.shape[0])
-    layer.bias.copy_(bias.to(dtype=layer.bias.dtype, device=layer.bias.device))
+    layer.bias.copy_(
+        bias.to(dtype=layer.bias.dtype, device=layer.bias.device).expand_as(layer.bias)
+    )
 
 
 def unit_rows(x, eps=1e-12):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-__all__ = ["ReportedLoss", "class_weighted", "reduce_loss"]
+__all__ = ["MemberMean", "ReportedLoss", "class_weighted", "reduce_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -59,3 +59,41 @@ class ReportedLoss(nn.Module):
         train = self.loss(logits, target, **kwargs)
         shown = self.report(logits.detach(), target)
         return shown.detach() + (train - train.detach())
+
+
+class MemberMean(nn.Module):
+    """Apply a per-sample criterion to every member of an ensemble's outputs, then average.
+
+    Outputs of shape ``(batch, n_members, ...)`` (an :class:`~sk_imbalance.networks.
+    EnsembleMLP`'s) are scored member by member against the same targets (and sample
+    weights), and each sample's loss is the mean over members: every member is trained
+    on the whole batch. Outputs with one dimension fewer than that (a single network)
+    pass straight through. ``set_progress`` is forwarded to the wrapped criterion.
+
+    Parameters
+    ----------
+    criterion : torch.nn.Module
+        Returns per-sample losses from ``(outputs, target)``.
+    output_dim : int, default=2
+        The number of dimensions of a single network's outputs (2: ``(batch, n_out)``).
+    """
+
+    def __init__(self, criterion, output_dim=2):
+        super().__init__()
+        self.criterion = criterion
+        self.output_dim = int(output_dim)
+        self.uses_sample_weight = getattr(criterion, "uses_sample_weight", False)
+
+    def set_progress(self, fraction):
+        """Tell the wrapped criterion how far training is (see ``LDAMLoss``)."""
+        if hasattr(self.criterion, "set_progress"):
+            self.criterion.set_progress(fraction)
+
+    def forward(self, outputs, target, **kwargs):
+        if outputs.ndim == self.output_dim:
+            return self.criterion(outputs, target, **kwargs)
+        batch, k = outputs.shape[:2]
+        flat = outputs.reshape(batch * k, *outputs.shape[2:])
+        kwargs = {name: value.repeat_interleave(k, dim=0) for name, value in kwargs.items()}
+        per_sample = self.criterion(flat, target.repeat_interleave(k, dim=0), **kwargs)
+        return per_sample.view(batch, k).mean(dim=1)
