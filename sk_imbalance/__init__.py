@@ -6,6 +6,7 @@ comparisons with imbalanced-learn.
 """
 
 from ._base import InconsistentVersionWarning
+from ._cost_sensitive import CostSensitiveClassifier
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 from ._logit_adjusted_cv import LogitAdjustedClassifierCV
@@ -15,6 +16,7 @@ from ._zlpr import ZLPRMultiLabelClassifier
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CostSensitiveClassifier",
     "FocalClassifier",
     "InconsistentVersionWarning",
     "LogitAdjustedClassifier",
