@@ -26,7 +26,7 @@ Nothing here imports torch or skorch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import linprog, minimize
@@ -170,11 +170,8 @@ def _smoothed_targets(y, w, n_classes, smoothing):
     T[np.arange(n), y] = 1.0
     if smoothing is None:
         return T
-    # Weighted class counts on the scale of the number of samples with positive weight,
-    # so that rescaling all weights changes nothing and unit weights give the counts.
-    positive = w > 0
+    # Weighted class counts: an integer weight counts as that many repetitions.
     counts = np.bincount(y, weights=w, minlength=n_classes)
-    counts = counts * (positive.sum() / w.sum())
     off = 1.0 / (counts[y] + 2.0)  # Platt: the true class gets (n_y + 1) / (n_y + 2)
     T *= 1.0 - off[:, None]
     T += (off / (n_classes - 1))[:, None] * (1.0 - np.eye(n_classes)[y])
@@ -227,14 +224,16 @@ def _no_finite_optimum(Z, y, w, method):
 
 
 def fit_calibration(
-    logits, y, method="bcts", *, sample_weight=None, smoothing="platt", max_iter=1000
+    logits, y, method="bcts", *, sample_weight=None, smoothing=None, ridge=1.0, max_iter=1000
 ):
     r"""Fit temperature scaling, BCTS or vector scaling on held-out logits.
 
-    Minimises the weighted mean negative log-likelihood
+    Minimises the weighted mean negative log-likelihood plus a ridge penalty,
 
-    .. math:: L(s, b) = -\frac{1}{\sum_i w_i} \sum_i w_i \sum_k t_{ik}
+    .. math:: L(s, b) = -\frac{1}{W} \sum_i w_i \sum_k t_{ik}
               \log \operatorname{softmax}(s \odot z_i + b)_k
+              + \frac{\lambda}{2W} \left(\lVert s - \mathbf{1} \rVert^2
+              + \lVert b \rVert^2\right), \qquad W = \sum_i w_i,
 
     over, by ``method``:
 
@@ -242,29 +241,39 @@ def fit_calibration(
     - ``"bcts"``: :math:`s = (1/T)\mathbf{1}` and a free bias per class: the
       bias-corrected temperature scaling of Alexandari et al. (2020), whose reference
       code (``abstention.calibration.TempScaling(bias_positions="all")``) minimises the
-      same mean NLL of :math:`\operatorname{softmax}(z/T + b)` by L-BFGS-B from
-      :math:`T = 1, b = 0`;
+      same mean NLL of :math:`\operatorname{softmax}(z/T + b)` (one-hot targets, no
+      penalty) by L-BFGS-B from :math:`T = 1, b = 0`;
     - ``"vector"``: :math:`s \ge 0` and :math:`b` free per class (Guo et al., 2017; the
       reference code's ``VectorScaling``).
 
     The problem is solved in the inverse temperature :math:`1/T` (and :math:`s`), where
-    it is convex, so L-BFGS-B finds the global optimum; the optimum is the reference
-    code's whenever that one is finite. Softmax ignores a common shift of the biases:
-    they are returned centred.
+    it is convex, so L-BFGS-B finds the global optimum; with ``ridge=0`` and
+    ``smoothing=None`` it is the reference code's optimum whenever that one is finite.
+    Softmax ignores a common shift of the biases: they are returned centred.
+
+    ``ridge`` (:math:`\lambda`) is a Gaussian prior centred on the identity map
+    (:math:`T = 1`, :math:`b = 0`) worth :math:`\lambda` held-out samples: it keeps the
+    optimum finite when the maximum-likelihood one is not (separable held-out logits,
+    which small held-out sets often are, or a class with no held-out sample, whose bias
+    would go to :math:`-\infty`), leaves a bias that the held-out set cannot estimate
+    near 0, and fades as the held-out set grows. The default, 1, was chosen on the
+    measurements in ``research/calibration/FINDINGS.md`` (where it matched the
+    maximum-likelihood fits wherever those exist).
 
     The targets :math:`t_{ik}` are set by ``smoothing``:
 
-    - ``"platt"`` (default): Platt's (1999) targets, generalised to :math:`K` classes:
-      a sample of class :math:`y` puts :math:`(n_y + 1) / (n_y + 2)` on :math:`y` and
+    - ``None`` (default): one-hot targets, :math:`t_{ik} = [y_i = k]`;
+    - ``"platt"``: Platt's (1999) targets, generalised to :math:`K` classes: a sample of
+      class :math:`y` puts :math:`(n_y + 1) / (n_y + 2)` on :math:`y` and
       :math:`1 / (n_y + 2)` spread evenly on the other classes, where :math:`n_y` is the
-      (weighted) held-out count of class :math:`y`. For two classes these are exactly
-      Platt's. The optimum is then always finite, also when the held-out logits are
-      separable or a class has no held-out sample (its bias is then fitted to the
-      pseudo-counts of the other classes' targets), and the smoothing vanishes as the
-      held-out counts grow;
-    - ``None``: one-hot targets, the exact maximum-likelihood fit of the reference code.
-      When it has no finite optimum (separable held-out logits, or for ``"bcts"`` and
-      ``"vector"`` a class with no held-out sample) a ``ValueError`` says so.
+      weighted held-out count of class :math:`y` (for two classes, Platt's targets).
+      They also keep the optimum finite, but they move the calibrated class mix away
+      from the held-out one (a class with one held-out sample gets target mass 2/3 from
+      it plus pseudo-mass from every other sample), which biases prior-shift estimation
+      on long-tailed data (see the findings).
+
+    With ``ridge=0`` and ``smoothing=None`` (exact maximum likelihood) and no finite
+    optimum, a ``ValueError`` says why.
 
     Parameters
     ----------
@@ -278,9 +287,13 @@ def fit_calibration(
     method : {"temperature", "bcts", "vector"}, default="bcts"
         The calibration family.
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the held-out samples; samples of zero weight are ignored.
-    smoothing : {"platt"} or None, default="platt"
+        Non-negative weights of the held-out samples; an integer weight is equivalent to
+        repeating the sample (so zero weight to removing it).
+    smoothing : {"platt"} or None, default=None
         Targets (see above).
+    ridge : float >= 0, default=1.0
+        Strength :math:`\lambda` of the penalty towards the identity map, in samples of
+        unit weight; 0 for the maximum-likelihood fit.
     max_iter : int, default=1000
         Maximum L-BFGS-B iterations.
 
@@ -294,8 +307,9 @@ def fit_calibration(
     ValueError
         If the logits are not a finite 2-D array with at least two columns, ``y`` does not
         hold one class index per row, the weights are negative, non-finite or sum to 0,
-        ``method`` or ``smoothing`` is unknown, the optimiser fails, or (``smoothing=None``)
-        the maximum-likelihood fit has no finite optimum.
+        ``method``, ``smoothing`` or ``ridge`` is invalid, the optimiser fails, or (with
+        ``ridge=0`` and ``smoothing=None``) the maximum-likelihood fit has no finite
+        optimum.
 
     See Also
     --------
@@ -320,7 +334,7 @@ def fit_calibration(
     >>> import numpy as np
     >>> from sk_imbalance.calibration import fit_calibration
     >>> rng = np.random.default_rng(0)
-    >>> true_logits = rng.normal(scale=2.0, size=(20000, 3))
+    >>> true_logits = rng.normal(scale=2.0, size=(4000, 3))
     >>> y = np.array([rng.choice(3, p=p) for p in np.exp(true_logits)
     ...               / np.exp(true_logits).sum(1, keepdims=True)])
     >>> cal = fit_calibration(3.0 * true_logits, y, method="temperature")
@@ -333,6 +347,8 @@ def fit_calibration(
         raise ValueError(f"`method` must be one of {_METHODS}; got {method!r}.")
     if smoothing not in _SMOOTHING:
         raise ValueError(f"`smoothing` must be 'platt' or None; got {smoothing!r}.")
+    if not isinstance(ridge, Real) or not np.isfinite(ridge) or ridge < 0:
+        raise ValueError(f"`ridge` must be a finite number >= 0; got {ridge!r}.")
     if not isinstance(max_iter, Integral) or max_iter < 1:
         raise ValueError(f"`max_iter` must be a positive integer; got {max_iter!r}.")
     Z = _check_logits(logits)
@@ -345,21 +361,21 @@ def fit_calibration(
             f"{n} samples with total weight {w.sum()}."
         )
     nll_before = _nll(Z, y, w)
-    if smoothing is None:
+    if smoothing is None and ridge == 0:
         if method != "temperature":
             mass = np.bincount(y, weights=w, minlength=K)
             missing = np.flatnonzero(mass == 0)
             if missing.size:
                 raise ValueError(
                     f"Classes {missing.tolist()} have no held-out sample: their {method!r} "
-                    "bias has no finite maximum-likelihood value. Use smoothing='platt' or "
-                    "hold out samples of every class."
+                    "bias has no finite maximum-likelihood value. Use ridge > 0 or hold out "
+                    "samples of every class."
                 )
         if _no_finite_optimum(Z, y, w, method):
             raise ValueError(
                 "The held-out logits are separable: the maximum-likelihood "
                 f"{method!r} calibration has no finite optimum (the temperature goes to 0). "
-                "Use smoothing='platt' or more held-out samples."
+                "Use ridge > 0 or more held-out samples."
             )
 
     T = _smoothed_targets(y, w, K, smoothing)
@@ -372,6 +388,9 @@ def fit_calibration(
     Zs = Zw / spread
     n_scale = K if method == "vector" else 1
     n_bias = 0 if method == "temperature" else K
+    # The ridge is a Gaussian prior on (1/T or the scales, biases) centred on the identity
+    # map (1, 0), worth `ridge` samples of unit weight next to the weighted mean NLL.
+    lam = ridge / w.sum()
 
     def unpack(x):
         s = np.broadcast_to(x[:n_scale], (K,))
@@ -388,7 +407,14 @@ def fit_calibration(
         grad = [gs if method == "vector" else np.array([gs.sum()])]
         if n_bias:
             grad.append(G.sum(axis=0))
-        return loss, np.concatenate(grad)
+        grad = np.concatenate(grad)
+        if lam:
+            dev = x.copy()
+            dev[:n_scale] = x[:n_scale] / spread - 1.0  # 1/T - 1 (or each scale - 1)
+            loss += 0.5 * lam * np.sum(dev**2)
+            grad[:n_scale] += lam * dev[:n_scale] / spread
+            grad[n_scale:] += lam * dev[n_scale:]
+        return loss, grad
 
     x0 = np.concatenate([np.full(n_scale, spread), np.zeros(n_bias)])  # T = 1, b = 0
     res = minimize(
