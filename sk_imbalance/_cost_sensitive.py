@@ -148,7 +148,8 @@ class CostSensitiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     scores it minimises. This generalises scikit-learn's binary
     :class:`~sklearn.model_selection.FixedThresholdClassifier` to :math:`K` classes and
     a full cost matrix (for two classes and :math:`C_{00} = C_{11} = 0` it is the
-    probability threshold :math:`C_{10} / (C_{01} + C_{10})`, up to ties).
+    threshold :math:`C_{01} / (C_{01} + C_{10})` on the probability of ``classes_[1]``,
+    up to ties).
 
     ``fit`` fits a clone of ``estimator`` (as ``estimator_``); to use an estimator
     already fitted, wrap it in :class:`sklearn.frozen.FrozenEstimator`, whose ``fit``
