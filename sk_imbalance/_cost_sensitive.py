@@ -161,12 +161,12 @@ class CostSensitiveClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     estimator : estimator object with ``fit`` and ``predict_proba``, default=None
         The probabilistic classifier; ``None`` means
         ``sklearn.linear_model.LogisticRegression()``.
-    cost_matrix : array-like of shape (n_classes, n_classes), dict, callable or None, \
-            default=None
+    cost_matrix : array-like, dict, callable or None, default=None
         Non-negative, finite costs, not all zero; row = true class, column = predicted
         class:
 
-        - an array, rows and columns in the order of ``classes_`` (the sorted labels);
+        - an array of shape (n_classes, n_classes), rows and columns in the order of
+          ``classes_`` (the sorted labels);
         - a dict of dicts keyed by labels, ``{true: {predicted: cost}}``, with every
           pair of different classes given (a missing diagonal entry is 0), for when the
           label order is not at hand;
