@@ -6,6 +6,7 @@ comparisons with imbalanced-learn.
 """
 
 from ._base import ConstantPredictionWarning, InconsistentVersionWarning
+from ._cost_sensitive import CostSensitiveClassifier
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
 from ._logit_adjusted_cv import LogitAdjustedClassifierCV
@@ -15,6 +16,7 @@ from ._zlpr import ZLPRMultiLabelClassifier
 
 __all__ = [
     "ConstantPredictionWarning",
+    "CostSensitiveClassifier",
     "FocalClassifier",
     "InconsistentVersionWarning",
     "LogitAdjustedClassifier",

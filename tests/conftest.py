@@ -18,7 +18,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
 from sk_imbalance import (  # noqa: E402
+    CostSensitiveClassifier,
     FocalClassifier,
     LogitAdjustedClassifier,
     LogitAdjustedClassifierCV,
@@ -55,6 +58,12 @@ ESTIMATORS = {
     "ZLPRMultiLabelClassifier": lambda **kw: ZLPRMultiLabelClassifier(**kw),
     "SiameseAMSoftmaxEncoder": lambda **kw: SiameseAMSoftmaxEncoder(**kw),
 }
+#: Meta-estimators: name -> factory of a fast test instance (not networks themselves).
+META_ESTIMATORS = {
+    "CostSensitiveClassifier": lambda: CostSensitiveClassifier(
+        LogisticRegression(), cost_matrix=UniformErrorCosts()
+    ),
+}
 NAMES = list(ESTIMATORS)
 SINGLE_LABEL = ["LogitAdjustedClassifier", "LogitAdjustedClassifierCV", "FocalClassifier"]
 
@@ -62,6 +71,19 @@ SINGLE_LABEL = ["LogitAdjustedClassifier", "LogitAdjustedClassifierCV", "FocalCl
 def make(name, preset=SMALL, **params):
     """A test instance of estimator ``name`` with a size preset and overrides."""
     return ESTIMATORS[name](**{**preset, **params})
+
+
+class UniformErrorCosts:
+    """``cost_matrix(classes)``: cost 2 for every error. It runs the callable and matrix
+    paths with the argmax's decisions, as the checks require ``predict ==
+    argmax(predict_proba)`` (other costs: tests/test_cost_sensitive.py). A class with a
+    fixed repr keeps the test ids stable; module level, so that it pickles."""
+
+    def __call__(self, classes):
+        return 2.0 * (1.0 - np.eye(len(classes)))
+
+    def __repr__(self):
+        return "UniformErrorCosts()"
 
 
 #: scikit-learn's common checks (tests/test_common.py): fast instances of every mode.
@@ -80,6 +102,7 @@ INSTANCES = [
     make("ZLPRMultiLabelClassifier", FAST, loss="focal"),
     make("SiameseAMSoftmaxEncoder", FAST),
     make("SiameseAMSoftmaxEncoder", FAST, embedding_dim=3, margin=0.0, scale=10.0),
+    META_ESTIMATORS["CostSensitiveClassifier"](),
 ]
 
 #: Every public estimator with its default parameters: ``check_estimator(Estimator())``.
@@ -88,6 +111,7 @@ DEFAULTS = [
     FocalClassifier(),
     ZLPRMultiLabelClassifier(),
     SiameseAMSoftmaxEncoder(),
+    CostSensitiveClassifier(),
 ]
 
 #: Defaults whose battery takes minutes (5-fold internal CV of 400-epoch networks): run
