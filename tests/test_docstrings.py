@@ -23,6 +23,7 @@ MODULES = [
     "sk_imbalance.losses",
     "sk_imbalance.networks",
     "sk_imbalance.metrics",
+    "sk_imbalance.calibration",
     "sk_imbalance.prior_shift",
     "sk_imbalance.datasets",
     "sk_imbalance.benchmark",

@@ -85,7 +85,13 @@ class MemberMean(nn.Module):
         self.uses_sample_weight = getattr(criterion, "uses_sample_weight", False)
 
     def set_progress(self, fraction):
-        """Tell the wrapped criterion how far training is (see ``LDAMLoss``)."""
+        """Tell the wrapped criterion how far training is (see ``LDAMLoss``).
+
+        Parameters
+        ----------
+        fraction : float
+            Epochs done over the epochs planned.
+        """
         if hasattr(self.criterion, "set_progress"):
             self.criterion.set_progress(fraction)
 
