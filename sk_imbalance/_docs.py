@@ -32,7 +32,7 @@ SHARED_CONSTRAINTS = {
 }
 
 #: Optimiser steps of ``max_iter="auto"``.
-AUTO_STEPS = 300
+AUTO_STEPS = 600
 
 #: Each shared parameter's entry, in the order they are documented.
 _SHARED_PARAMS_DOC = {
@@ -77,7 +77,7 @@ _SHARED_PARAMS_DOC = {
     "max_iter": """
     max_iter : int or "auto", default={default}
         Maximum number of epochs. ``"auto"``: the number of epochs that gives about
-        300 optimiser steps, ``ceil(300 / batches per epoch)``, whatever the data size
+        600 optimiser steps, ``ceil(600 / batches per epoch)``, whatever the data size
         (small data sets get many epochs, large ones few).""",
     "early_stopping": """
     early_stopping : bool, default={default}

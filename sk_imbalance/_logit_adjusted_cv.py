@@ -107,7 +107,11 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in LogitAdjustedClassifier._parameter_constraints.items() if k != "tau"},
+        **{
+            k: v
+            for k, v in LogitAdjustedClassifier._parameter_constraints.items()
+            if k not in ("tau", "gamma", "margin")
+        },
         "adjustment": [StrOptions({"loss", "post_hoc", "bias_init"})],
         "taus": [None, "array-like"],
         "cv": ["cv_object"],

@@ -91,6 +91,8 @@ INSTANCES = [
     make("LogitAdjustedClassifier", FAST),
     make("LogitAdjustedClassifier", FAST, adjustment="post_hoc"),
     make("LogitAdjustedClassifier", FAST, adjustment="bias_init", objective="accuracy"),
+    make("LogitAdjustedClassifier", FAST, adjustment="vs", objective="accuracy", n_members=1),
+    make("LogitAdjustedClassifier", FAST, adjustment="ldam_drw", n_members=3),
     make("LogitAdjustedClassifierCV", FAST),
     make("FocalClassifier", FAST),
     make("FocalClassifier", FAST, loss="truncated", sharpness=10.0, alpha=None),

@@ -89,6 +89,8 @@ OTHER = {
     "embedding_dim": lambda v: 2,
     "scale": lambda v: 5.0,
     "encoder": lambda v: "gru",
+    "n_members": lambda v: 3 if v != 3 else 1,
+    "learning_rate_schedule": lambda v: "constant" if v != "constant" else "warmup_cosine",
     "hidden_layer_sizes": lambda v: (3,),
     "activation": lambda v: "tanh",
     "dropout": lambda v: 0.5,
@@ -111,7 +113,11 @@ OTHER = {
 @pytest.mark.parametrize(
     "name,fit_params",
     [(n, {}) for n in NAMES]
-    + [("LogitAdjustedClassifier", {"adjustment": a}) for a in ("post_hoc", "bias_init", "none")]
+    + [
+        ("LogitAdjustedClassifier", {"adjustment": a})
+        for a in ("post_hoc", "bias_init", "none", "vs", "ldam_drw")
+    ]
+    + [("LogitAdjustedClassifier", {"n_members": 1})]
     + [("FocalClassifier", {"loss": "ghm"}), ("ZLPRMultiLabelClassifier", {"loss": "bce"})],
     ids=str,
 )
