@@ -5,7 +5,7 @@ imbalance-aware objectives and drop into ``Pipeline``, ``GridSearchCV`` and side
 comparisons with imbalanced-learn.
 """
 
-from ._base import ConstantPredictionWarning, InconsistentVersionWarning
+from ._base import ConstantPredictionWarning, InconsistentVersionWarning, UnscaledFeaturesWarning
 from ._cost_sensitive import CostSensitiveClassifier
 from ._focal import FocalClassifier
 from ._logit_adjusted import LogitAdjustedClassifier
@@ -22,6 +22,7 @@ __all__ = [
     "LogitAdjustedClassifier",
     "LogitAdjustedClassifierCV",
     "SiameseAMSoftmaxEncoder",
+    "UnscaledFeaturesWarning",
     "ZLPRMultiLabelClassifier",
     "__version__",
 ]

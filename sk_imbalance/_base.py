@@ -34,6 +34,7 @@ from .networks import MLP, Ensemble, EnsembleMLP, set_output_bias
 __all__ = [
     "BaseNeuralEstimator",
     "ConstantPredictionWarning",
+    "UnscaledFeaturesWarning",
     "InconsistentVersionWarning",
     "Problem",
     "Targets",
@@ -91,6 +92,20 @@ class ConstantPredictionWarning(ConvergenceWarning):
     the fitted network predicts one for all of them: usually unscaled features, too
     high a learning rate or too few epochs.
     """
+
+
+class UnscaledFeaturesWarning(ConvergenceWarning):
+    """A network was fitted on features far from unit scale.
+
+    Raised by ``fit`` when a feature's mean absolute value exceeds
+    ``UNSCALED_FEATURE_MAGNITUDE`` (100): the networks' initialisation, learning rate
+    and weight decay assume features of order 1, and such fits are usually much worse
+    than the same estimator behind a ``StandardScaler``.
+    """
+
+
+#: Mean absolute value of a feature above which ``fit`` warns (UnscaledFeaturesWarning).
+UNSCALED_FEATURE_MAGNITUDE = 100.0
 
 
 def __getattr__(name):
@@ -256,7 +271,12 @@ class BaseNeuralEstimator(BaseEstimator):
         def run():
             check_labels(y)
             X_valid, y_valid = validate_data(
-                self, X, y, multi_output=self._multi_output, dtype=[np.float64, np.float32]
+                self,
+                X,
+                y,
+                multi_output=self._multi_output,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=2,
             )
             X_valid = torch_ready(X_valid)
             seen["X"], seen["targets"] = X_valid, self._encode_targets(y_valid)
@@ -264,8 +284,27 @@ class BaseNeuralEstimator(BaseEstimator):
             return self._fit_validated(X_valid, seen["targets"], sw, routed)
 
         fit_atomically(self, run)
+        self._check_feature_scale(seen["X"])
         self._check_training_predictions(seen["X"], seen["targets"])
         return self
+
+    def _check_feature_scale(self, X):
+        """After a fit: warn if a feature's mean magnitude is far from unit scale."""
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            return
+        magnitude = np.abs(X).mean(axis=0, dtype=np.float64)
+        worst = int(np.argmax(magnitude))
+        if magnitude[worst] > UNSCALED_FEATURE_MAGNITUDE:
+            warnings.warn(
+                f"{type(self).__name__} was fitted on features far from unit scale: "
+                f"feature {worst} has a mean absolute value of {magnitude[worst]:.3g} "
+                f"(above {UNSCALED_FEATURE_MAGNITUDE:g}). The network's initialisation and "
+                "learning rate assume features of order 1; put a "
+                "sklearn.preprocessing.StandardScaler in front, e.g. "
+                f"make_pipeline(StandardScaler(), {type(self).__name__}()).",
+                UnscaledFeaturesWarning,
+                stacklevel=3,
+            )
 
     # ------------------------------------------------------------------ hooks
     def _route_fit_params(self, sample_weight, params):

@@ -51,7 +51,7 @@ class LogitCalibration:
     Returned by :func:`fit_calibration`; apply it with :func:`apply_calibration` (or its
     :meth:`transform` and :meth:`predict_proba` methods).
 
-    Attributes
+    Parameters
     ----------
     method : {"temperature", "bcts", "vector"}
         The family that was fitted.

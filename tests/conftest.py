@@ -17,7 +17,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
-
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from sk_imbalance import (  # noqa: E402

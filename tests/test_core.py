@@ -18,6 +18,7 @@ from sk_imbalance import (
     ConstantPredictionWarning,
     LogitAdjustedClassifier,
     LogitAdjustedClassifierCV,
+    UnscaledFeaturesWarning,
 )
 
 from .conftest import (
@@ -150,9 +151,10 @@ def test_post_hoc_tau_and_objective_do_act_at_prediction():
     before = est.decision_function(X)
     est.set_params(tau=3.0)
     np.testing.assert_allclose(est.decision_function(X), before - 2.0 * log_pi, rtol=1e-12)
-    est.set_params(objective="accuracy")  # back to the training prior: the raw logits
-    with torch.no_grad():
-        raw = est.module_(torch.as_tensor(X)).numpy()
+    est.set_params(objective="accuracy")  # back to the training prior: the raw scores,
+    with torch.no_grad():  # the mean of the members' log-probabilities
+        raw = torch.log_softmax(est.module_(torch.as_tensor(X)), dim=-1).mean(dim=1).numpy()
+    assert est.n_members == 8
     np.testing.assert_allclose(est.decision_function(X), raw, rtol=1e-12, atol=1e-12)
 
 
@@ -191,11 +193,14 @@ def _diverging_data(name):
 
 
 def test_the_diverging_fit_of_the_issue_raises_and_fits_nothing():
-    """``learning_rate_init=1e12`` on features scaled by 1e6: the loss rises by hundreds
-    of orders of magnitude and the patience rule stops it; that is an error."""
+    """``learning_rate_init=1e12`` on features scaled by 1e6: before, the loss rose by
+    hundreds of orders of magnitude and the fit returned; now that is an error (with the
+    default recipe the loss overflows to NaN first), naming the remedies."""
     X, y = _diverging_data("LogitAdjustedClassifier")
     est = LogitAdjustedClassifier(learning_rate_init=1e12, max_iter=50, random_state=0)
-    with pytest.raises(ValueError, match=r"Training diverged.*learning_rate_init.*scale"):
+    with pytest.raises(
+        ValueError, match=r"(Training diverged|non-finite).*learning_rate_init.*scale"
+    ):
         est.fit(X, y)
     assert not hasattr(est, "module_")
 
@@ -220,23 +225,45 @@ def test_a_rough_but_recovering_fit_is_no_divergence():
 
 
 # ------------------------------------------------------------------ constant predictor
-def test_a_fit_predicting_one_class_for_all_training_samples_warns():
-    """Issue #20's unscaled frame, smaller: an income column around 2e4 next to a
-    standard-normal score drowns the signal, and the network predicts the majority."""
+def _unscaled_frame(n=600):
+    """Issue #20's frame, smaller: age (18-90), income around 2e4, a standard-normal
+    score that alone decides the ~3% positives."""
     rng = np.random.default_rng(0)
-    n = 600
     score = rng.standard_normal(n)
     X = np.column_stack([rng.uniform(18, 90, n), rng.lognormal(np.log(2e4), 0.5, n), score])
-    y = (score + 0.3 * rng.standard_normal(n) > 1.9).astype(int)  # ~3% positives
-    with pytest.warns(ConstantPredictionWarning, match=r"same output for all 600.*scal"):
-        est = LogitAdjustedClassifier(random_state=0).fit(X, y)
-    assert np.unique(est.predict(X)).size == 1
-    # scaled, the same network separates them, and nothing warns
+    y = (score + 0.3 * rng.standard_normal(n) > 1.9).astype(int)
+    return X, y
+
+
+def test_the_unscaled_example_of_the_issue_warns():
+    X, y = _unscaled_frame()
+    with pytest.warns(UnscaledFeaturesWarning, match=r"feature 1 has a mean absolute value"):
+        LogitAdjustedClassifier(random_state=0).fit(X, y)
+    # scaled, nothing warns
     from sklearn.preprocessing import StandardScaler
 
     with warnings.catch_warnings():
+        warnings.simplefilter("error", UnscaledFeaturesWarning)
         warnings.simplefilter("error", ConstantPredictionWarning)
         LogitAdjustedClassifier(random_state=0).fit(StandardScaler().fit_transform(X), y)
+
+
+def test_a_fit_predicting_one_class_for_all_training_samples_warns():
+    """The earlier single network on the unscaled frame predicts the majority for every
+    row (the default ensemble does not: it reaches 0.60 balanced accuracy there)."""
+    X, y = _unscaled_frame()
+    single = dict(
+        n_members=1,
+        weight_decay=0.1,
+        learning_rate_init=1e-3,
+        learning_rate_schedule="constant",
+        max_iter=400,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    with pytest.warns(ConstantPredictionWarning, match=r"same output for all 600.*scal"):
+        est = LogitAdjustedClassifier(**single).fit(X, y)
+    assert np.unique(est.predict(X)).size == 1
 
 
 # --------------------------------------------------------------- CV folds, named causes

@@ -59,7 +59,7 @@ def data():
 
 def _search(**kwargs):
     est = LogitAdjustedClassifier(
-        module=ThreadProbe, max_iter=15, learning_rate_init=1e-2, random_state=0
+        module=ThreadProbe, n_members=1, max_iter=15, learning_rate_init=1e-2, random_state=0
     )
     cv = StratifiedKFold(N_SPLITS, shuffle=True, random_state=0)
     return GridSearchCV(est, GRID, scoring=SCORING, refit="score", cv=cv, **kwargs)
@@ -148,7 +148,9 @@ def two_threads():
 def test_budget_caps_training_and_restores(monkeypatch, data, two_threads):
     monkeypatch.setattr(_parallel, "_cpu_count", lambda: 1)
     X, y = data
-    clf = LogitAdjustedClassifier(module=ThreadProbe, max_iter=3, random_state=0).fit(X, y)
+    clf = LogitAdjustedClassifier(module=ThreadProbe, n_members=1, max_iter=3, random_state=0).fit(
+        X, y
+    )
     assert clf.module_.max_threads == 1
     assert torch.get_num_threads() == 2
 
@@ -335,7 +337,7 @@ def _device_index(est, X, y):
 def test_loky_workers_do_not_share_a_gpu(data):
     """One more worker than GPUs: each GPU has one worker process, the extra one the CPU."""
     n_gpus = torch.cuda.device_count()
-    est = LogitAdjustedClassifier(module=ThreadProbe, max_iter=5, random_state=0)
+    est = LogitAdjustedClassifier(module=ThreadProbe, n_members=1, max_iter=5, random_state=0)
     n_splits = 2 * (n_gpus + 1)
     search = GridSearchCV(
         est,

@@ -22,9 +22,11 @@ MODES = ["loss", "post_hoc", "bias_init", "none"]
 
 
 def _logits(clf, X):
-    """The trained network's raw outputs (its public ``module_``)."""
+    """The trained network's scores (its public ``module_``): the raw outputs of one
+    network, the mean of the members' log-probabilities for an ensemble."""
     with torch.no_grad():
-        return clf.module_(torch.as_tensor(X, dtype=torch.float64)).numpy()
+        out = clf.module_(torch.as_tensor(X, dtype=torch.float64))
+        return (torch.log_softmax(out, dim=-1).mean(dim=1) if out.ndim == 3 else out).numpy()
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +132,9 @@ def test_bias_init_sets_output_bias_to_scaled_log_prior(imbalanced):
     clf = LogitAdjustedClassifier(
         adjustment="bias_init", tau=0.7, max_iter=1, learning_rate_init=1e-12, random_state=0
     ).fit(X, y)
-    bias = clf.module_.output.bias.detach().numpy()
-    np.testing.assert_allclose(bias, 0.7 * np.log(clf.class_prior_), rtol=1e-6)
+    bias = clf.module_.output.bias.detach().numpy()  # (n_members, n_classes)
+    assert bias.shape == (8, 3)
+    np.testing.assert_allclose(bias, np.tile(0.7 * np.log(clf.class_prior_), (8, 1)), rtol=1e-6)
 
 
 def test_class_prior_estimated_with_sample_weight_and_smoothed(imbalanced):
