@@ -65,7 +65,7 @@ def test_best_rule_maximises_cv_score_and_final_model_uses_it(data):
 def test_one_se_rule_picks_the_tau_closest_to_one_within_one_standard_error(data):
     X, y = data
     taus = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
-    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, **QUICK).fit(X, y)
+    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, tau_selection="one_se", **QUICK).fit(X, y)
     scores = clf.cv_results_["split_test_scores"]
     mean = scores.mean(axis=0)
     se = scores[:, np.argmax(mean)].std(ddof=1) / np.sqrt(scores.shape[0])
