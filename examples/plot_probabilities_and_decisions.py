@@ -73,7 +73,12 @@ for name, clf in [("uncalibrated", plain), ('calibration="bcts"', calibrated)]:
     proba = clf.predict_proba(X_test)
     conf, acc, _ = reliability_curve(y_test, proba, n_bins=10)
     ece = expected_calibration_error(y_test, proba, n_bins=10)
-    ax.plot(conf, acc, marker="o", label=f"{name}: ECE {ece:.3f}, log loss {log_loss(y_test, proba):.3f}")
+    ax.plot(
+        conf,
+        acc,
+        marker="o",
+        label=f"{name}: ECE {ece:.3f}, log loss {log_loss(y_test, proba):.3f}",
+    )
 ax.set_xlabel("confidence (top-label probability)")
 ax.set_ylabel("accuracy")
 ax.set_title("Reliability diagram (test split)")

@@ -146,6 +146,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             cw = compute_class_weight(class_weight, classes=classes, y=classes[y_enc])
         return sample_weight * cw[y_enc]
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Pickles written before ``calibration`` existed: no calibration was fitted.
+        self.__dict__.setdefault("calibration", None)
+
     # ------------------------------------------------------------ calibration
     def _fit_validated(self, X, targets, sample_weight, routed):
         held_out = {}

@@ -241,3 +241,16 @@ def test_cv_default_rule_is_the_corrected_one_standard_error(data):
     se = scores[:, np.argmax(mean)].std(ddof=1) * np.sqrt(1 / 4 + 1 / 3)  # 4 folds: 1/3
     within = np.asarray(taus)[mean >= mean.max() - se - 1e-12]
     assert clf.tau_ == within[np.argmin(np.abs(within - 1.0))]
+
+
+def test_a_pickle_from_before_calibration_loads_uncalibrated(data):
+    X, y = data
+    clf = make("LogitAdjustedClassifier", SMALL).fit(X, y)
+    expected = clf.predict_proba(X)
+    for key in ("calibration", "calibration_", "calibration_source_"):
+        del clf.__dict__[key]  # what an earlier release's estimator held
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert loaded.get_params()["calibration"] is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    loaded.fit_prior_shift(X[:50])
+    assert loaded.deployment_prior_.shape == (3,)
