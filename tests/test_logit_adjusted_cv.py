@@ -40,12 +40,13 @@ def test_post_hoc_search_fits_once_per_fold(data):
         built.append(n_features)
         return MLP(n_features, n_outputs, QUICK["hidden_layer_sizes"])
 
-    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **QUICK).fit(X, y)
+    one = dict(QUICK, n_members=1)  # one network per fit (an ensemble builds n_members)
+    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **one).fit(X, y)
     assert len(built) == 3 + 1  # one network per fold whatever the grid, and the refit
     built.clear()
-    LogitAdjustedClassifierCV(
-        adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **QUICK
-    ).fit(X, y)
+    LogitAdjustedClassifierCV(adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **one).fit(
+        X, y
+    )
     assert len(built) == 6 + 1  # tau changes training: one per (fold, tau), and the refit
 
 
