@@ -143,12 +143,14 @@ def fit_atomically(estimator, fit_fn):
     return estimator
 
 
-def fit_encoded(estimator, X, targets, sample_weight, **decisions):
+def fit_encoded(estimator, X, targets, sample_weight, held_out=None, **decisions):
     """Train ``estimator``'s network on validated data; returns the fitted attributes.
 
     Sets no attribute itself. ``decisions`` reach the estimator's ``_problem`` hook
     (e.g. ``tau=`` from :class:`~sk_imbalance.LogitAdjustedClassifierCV`, which fits
-    its folds and its final network through this function).
+    its folds and its final network through this function). ``held_out``, a dict,
+    receives ``"validation_index"``: the rows of ``X`` held out for early stopping
+    (never trained on), or None (used to calibrate on out-of-sample logits).
     """
     problem = estimator._problem(X, targets, sample_weight, **decisions)
     rows = problem.rows
@@ -162,6 +164,10 @@ def fit_encoded(estimator, X, targets, sample_weight, **decisions):
     if estimator.early_stopping and problem.split_validation:
         stratify = targets.stratify if rows is None else None
         valid = _validation_index(X_fit.shape[0], estimator.validation_fraction, seed, stratify)
+    if held_out is not None:
+        held_out["validation_index"] = (
+            None if valid is None else (valid if rows is None else np.asarray(rows)[valid])
+        )
     n_train = X_fit.shape[0] - (0 if valid is None else len(valid))
     spec = estimator._train_spec(X_fit, problem, seed, n_train)
     n_features = X.shape[1]

@@ -10,19 +10,34 @@ scores themselves.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, clone
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._base import BaseNeuralEstimator, Targets
+from ._base import BaseNeuralEstimator, Targets, fit_atomically, fit_encoded
 from ._compat import StrOptions
-from .prior_shift import check_prior, estimate_deployment_prior
+from .calibration import fit_calibration
+from .prior_shift import check_prior, estimate_deployment_prior, smooth_prior
 
-__all__ = ["BaseNeuralClassifier", "DecisionRule", "encode_classes", "check_objective"]
+__all__ = [
+    "CALIBRATION_FOLDS",
+    "BaseNeuralClassifier",
+    "DecisionRule",
+    "check_objective",
+    "encode_classes",
+    "fit_rows",
+]
+
+#: Folds of the cross-fitting that gives ``calibration`` its out-of-sample logits when
+#: there is no early-stopping split (5, as measured in research/calibration/FINDINGS.md).
+CALIBRATION_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,13 @@ class DecisionRule:
         """The same rule followed by adding ``shift`` (one value per class)."""
         return DecisionRule(self.offset + shift, self.scale)
 
+    def calibrated(self, calibration):
+        """The rule followed by a fitted :class:`~sk_imbalance.calibration.LogitCalibration`."""
+        if calibration is None:
+            return self
+        scale = calibration.scale * np.asarray(self.scale, dtype=np.float64)
+        return DecisionRule(calibration.scale * self.offset + calibration.bias, scale)
+
 
 def encode_classes(estimator, y, kinds="classes"):
     """Class labels as indices into ``classes_``; at least two classes (or groups)."""
@@ -53,7 +75,8 @@ def encode_classes(estimator, y, kinds="classes"):
     if classes.shape[0] < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 {kinds} in y; "
-            f"got only one: {classes.tolist()[0]!r}."
+            f"got only one {kinds[:-1]}: {classes.tolist()[0]!r} (in {len(y_enc)} "
+            f"sample{'' if len(y_enc) == 1 else 's'})."
         )
     return Targets(y=y_enc, attrs={"classes_": classes}, stratify=y_enc)
 
@@ -81,6 +104,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     _parameter_constraints: dict = {
         **BaseNeuralEstimator._parameter_constraints,
         "class_weight": [None, dict, StrOptions({"balanced"})],
+        "calibration": [None, StrOptions({"temperature", "bcts"})],
     }
 
     def _encode_targets(self, y):
@@ -123,13 +147,120 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             cw = compute_class_weight(class_weight, classes=classes, y=classes[y_enc])
         return sample_weight * cw[y_enc]
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Pickles written before ``calibration`` existed: no calibration was fitted.
+        self.__dict__.setdefault("calibration", None)
+
+    # ------------------------------------------------------------ calibration
+    def _fit_validated(self, X, targets, sample_weight, routed):
+        held_out = {}
+        attrs = fit_encoded(self, X, targets, sample_weight, held_out=held_out)
+        return self._with_calibration(attrs, X, targets, sample_weight, held_out)
+
+    def _with_calibration(self, attrs, X, targets, sample_weight, held_out, oof=None):
+        """``attrs`` with ``calibration_`` (and ``calibration_source_``) added.
+
+        The out-of-sample logits come from the early-stopping split (``held_out``), else
+        from ``oof`` (out-of-fold ``(logits, y, weights)`` the estimator already has),
+        else from :data:`CALIBRATION_FOLDS`-fold cross-fitting. Nothing is set here;
+        any failure raises before the estimator changes (``fit_atomically``).
+        """
+        attrs = {**attrs, "calibration_": None, "calibration_source_": None}
+        method = self.calibration
+        if method is None:
+            return attrs
+        index = held_out.get("validation_index")
+        if index is not None:
+            fitted = self._fitted_view(attrs)
+            rule = fitted._training_prior_rule()
+            logits = fitted._forward(X[index], post=rule)
+            y, w, source = targets.y[index], sample_weight[index], "early_stopping"
+        elif oof is not None:
+            (logits, y, w), source = oof, "cross_fitting"
+        else:
+            logits, y, w = self._cross_fitted_logits(X, targets, sample_weight, attrs)
+            source = "cross_fitting"
+        try:
+            calibration = fit_calibration(logits, y, method=method, sample_weight=w)
+        except ValueError as exc:
+            raise ValueError(f"calibration={method!r} could not be fitted: {exc}") from exc
+        attrs.update(calibration_=calibration, calibration_source_=source)
+        return attrs
+
+    def _fitted_view(self, attrs):
+        """A shallow copy of this estimator with ``attrs`` set (to predict during fit)."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view.__dict__.update(attrs)
+        view.__dict__.pop("deployment_prior_", None)
+        return view
+
+    def _calibration_fold_estimator(self, attrs):
+        """An unfitted estimator that trains like this one did (``attrs``: its fit)."""
+        return clone(self).set_params(calibration=None)
+
+    def _cross_fitted_logits(self, X, targets, sample_weight, attrs):
+        """Out-of-fold training-prior logits of :data:`CALIBRATION_FOLDS` fold networks."""
+        n, k = X.shape[0], CALIBRATION_FOLDS
+        if n < k:
+            raise ValueError(
+                f"calibration={self.calibration!r} without early stopping cross-fits "
+                f"{k} folds and needs at least {k} samples to hold any out; got {n}. "
+                "Use calibration=None or more samples."
+            )
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        folds = StratifiedKFold(k, shuffle=True, random_state=seed)
+        logits = np.empty((n, len(targets.attrs["classes_"])))
+        with warnings.catch_warnings():
+            # a rare class with fewer than k samples: some folds lack it (by design)
+            warnings.filterwarnings("ignore", message="The least populated class")
+            splits = list(folds.split(X, targets.y))
+        for i, (train, test) in enumerate(splits):
+            est = fit_rows(
+                self._calibration_fold_estimator(attrs), X, targets, sample_weight, train,
+                what=f"Calibration fold {i + 1} of {k}",
+            )  # fmt: skip
+            logits[test] = est._forward(X[test], post=est._training_prior_rule())
+        return logits, targets.y, sample_weight
+
     # ------------------------------------------------------------- prediction
+    def _calibrated_training_rule(self):
+        """Scores whose softmax is the (calibrated) posterior under ``class_prior_``."""
+        return self._training_prior_rule().calibrated(getattr(self, "calibration_", None))
+
+    def _objective_shift(self):
+        """What ``_decision_rule`` adds to the training-prior scores (one value per class).
+
+        Estimators whose decision rule is not a shift of ``_training_prior_rule`` override it.
+        """
+        decision, training = self._decision_rule(), self._training_prior_rule()
+        same = np.array_equal(
+            np.broadcast_to(decision.scale, decision.offset.shape),
+            np.broadcast_to(training.scale, training.offset.shape),
+        )
+        if not same:
+            raise NotImplementedError(
+                f"{type(self).__name__}: the decision rule is not a prior shift of the "
+                "training-prior rule; override _objective_shift."
+            )
+        return decision.offset - training.offset
+
     def _rule(self):
-        """The decision rule of this call, a fitted prior shift included."""
-        if getattr(self, "deployment_prior_", None) is None:
+        """The decision rule of this call, calibration and a fitted prior shift included.
+
+        Calibrated: the calibrated training-prior scores, then the shift to the
+        ``objective``'s prior (or to ``deployment_prior_``).
+        """
+        calibration = getattr(self, "calibration_", None)
+        prior = getattr(self, "deployment_prior_", None)
+        if calibration is None and prior is None:
             return self._decision_rule()
-        shift = np.log(self.deployment_prior_) - np.log(self.class_prior_)
-        return self._training_prior_rule().then(shift)
+        if prior is not None:
+            shift = np.log(prior) - np.log(self.class_prior_)
+        else:
+            shift = self._objective_shift()
+        return self._calibrated_training_rule().then(shift)
 
     def _decision_scores(self, X, post=None):
         X = self._validate_X_predict(X)
@@ -154,7 +285,11 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         p_\pi(y|x)`, whatever ``objective`` says. Refitting, or
         :meth:`reset_prior_shift`, removes it. The estimate assumes that only the
         class mix changed (not the class-conditional distributions); it is as good as
-        the network's posteriors are calibrated.
+        the network's posteriors are calibrated. An estimator fitted with
+        ``calibration`` runs EM on its calibrated posteriors (``calibration_``),
+        which are then shifted to the estimate. A class whose estimated share is
+        exactly 0 gets half the smallest positive share (as :func:`smooth_prior
+        <sk_imbalance.prior_shift.smooth_prior>` does), so that no probability is 0.
 
         Parameters
         ----------
@@ -171,12 +306,14 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             The estimator, with ``deployment_prior_`` and ``prior_shift_n_iter_`` set.
         """
         X = self._validate_X_predict(X)
-        rule = self._training_prior_rule()
+        rule = self._calibrated_training_rule()
         proba = self._forward(X, post=lambda z: _softmax(rule(z)))
         prior, n_iter = estimate_deployment_prior(
             proba, self.class_prior_, max_iter=max_iter, tol=tol
         )
-        self.deployment_prior_ = prior
+        # EM may drive a class's share to exactly 0; smoothed as any prior, so that
+        # the shifted scores stay finite (the class keeps a small probability).
+        self.deployment_prior_ = smooth_prior(prior)
         self.prior_shift_n_iter_ = n_iter
         return self
 
@@ -257,6 +394,24 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         """
         idx = self._decision_scores(X, post=lambda s: np.argmax(s, axis=1))
         return self.classes_[idx]
+
+
+def fit_rows(estimator, X, targets, sample_weight, rows, what="A fold", **decisions):
+    """``estimator`` fitted (through :func:`fit_encoded`) on ``rows`` of validated data.
+
+    Every class of ``targets`` keeps its output, even one missing from ``rows`` (its
+    prior is then smoothed as for an empty class), so that the fold network scores all
+    classes. A ``ValueError`` names the fold (``what``).
+    """
+    stratify = None if targets.stratify is None else targets.stratify[rows]
+    fold = Targets(y=targets.y[rows], attrs=targets.attrs, stratify=stratify)
+    try:
+        attrs = fit_encoded(estimator, X[rows], fold, sample_weight[rows], **decisions)
+    except ValueError as exc:  # e.g. a fold whose training part holds one class
+        raise ValueError(
+            f"{what} could not be fitted: {exc} Use more samples of the rare classes."
+        ) from exc
+    return fit_atomically(estimator, lambda: {**attrs, "n_features_in_": X.shape[1]})
 
 
 def _log_softmax(a):

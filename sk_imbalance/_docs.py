@@ -36,6 +36,28 @@ AUTO_STEPS = 600
 
 #: Each shared parameter's entry, in the order they are documented.
 _SHARED_PARAMS_DOC = {
+    "calibration": """
+    calibration : {{"temperature", "bcts"}} or None, default={default}
+        Post-hoc calibration of the training-prior posterior, fitted at ``fit`` on
+        out-of-sample logits and applied before the shift to the ``objective``'s prior
+        (and before :meth:`fit_prior_shift`): temperature scaling, :math:`z / T`, or
+        bias-corrected temperature scaling (BCTS, Alexandari et al., 2020),
+        :math:`z / T + b`, fitted by :func:`~sk_imbalance.calibration.fit_calibration`
+        (its default ridge, 1). Temperature scaling keeps the argmax of the
+        training-prior scores (``objective="accuracy"``), not of shifted ones. The
+        held-out logits come from the early-stopping split when
+        ``early_stopping=True`` (no extra fit); otherwise from 5-fold stratified
+        cross-fitting: 5 extra networks, each trained like this one on 4/5 of the data,
+        give out-of-fold logits, and the map fitted on them is applied to the network
+        trained on all the data (an internal split would take data from that network
+        and, on long-tailed data, leaves the rare classes out of the held-out set; in
+        the measurements of ``research/calibration/FINDINGS.md`` cross-fitting was the
+        better source). :class:`~sk_imbalance.LogitAdjustedClassifierCV` with
+        ``adjustment="post_hoc"`` reuses its search's fold networks when its folds
+        partition the data. Classes with fewer samples than folds cannot be
+        calibrated from the training data (see the user guide, "Probabilities and
+        decisions"). ``None`` (the default) calibrates nothing. The fitted map is
+        ``calibration_``; changing this parameter acts at the next ``fit``.""",
     "n_members": """
     n_members : int, default={default}
         Number of networks trained together, as one packed ensemble
@@ -143,12 +165,23 @@ _FITTED_DOC = """
 """
 
 
+_CALIBRATION_ATTRS_DOC = """
+    calibration_ : LogitCalibration or None
+        The fitted calibration map (``scale``, ``bias``, ``temperature``; see
+        :class:`~sk_imbalance.calibration.LogitCalibration`), or None when fitted with
+        ``calibration=None``.
+    calibration_source_ : {"early_stopping", "cross_fitting"} or None
+        Where its held-out logits came from.
+"""
+
+
 def _default(value):
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def fill_shared_doc(cls):
-    """Class decorator: fill ``%(shared_params)s`` and ``%(fitted_attrs)s`` of the docstring.
+    """Class decorator: fill ``%(shared_params)s``, ``%(calibration_attrs)s`` and
+    ``%(fitted_attrs)s`` of the docstring.
 
     The shared parameters are documented with this class's own defaults, read from
     the signature of its ``__init__``.
@@ -160,7 +193,9 @@ def fill_shared_doc(cls):
             for name, entry in _SHARED_PARAMS_DOC.items()
             if name in signature
         ).strip("\n")
-        cls.__doc__ = cls.__doc__.replace("    %(shared_params)s", shared).replace(
-            "    %(fitted_attrs)s", _FITTED_DOC.strip("\n")
+        cls.__doc__ = (
+            cls.__doc__.replace("    %(shared_params)s", shared)
+            .replace("    %(calibration_attrs)s", _CALIBRATION_ATTRS_DOC.strip("\n"))
+            .replace("    %(fitted_attrs)s", _FITTED_DOC.strip("\n"))
         )
     return cls

@@ -49,6 +49,14 @@ class FocalClassifier(BaseNeuralClassifier):
     training, and a changed value acts at the next ``fit`` only (the decision rule is
     the argmax of the logits; :meth:`fit_prior_shift` reads the fitted ``alpha_``).
 
+    **Calibration.** With ``calibration``, the training-prior scores
+    :math:`f(x) - \log \alpha` (the class reweighting undone, exact for weighted
+    cross-entropy) are calibrated, :math:`c(x) = s \odot (f(x) - \log \alpha) + b`,
+    and the decision scores are :math:`c(x) + \log \alpha` (the same reweighting put
+    back), so ``predict_proba`` stays a reweighted posterior whose argmax favours the
+    rare classes as the uncalibrated one does; :meth:`fit_prior_shift` runs EM on
+    :math:`\operatorname{softmax} c(x)`.
+
     Read more in the :ref:`User Guide <focal>`.
 
     Parameters
@@ -96,6 +104,7 @@ class FocalClassifier(BaseNeuralClassifier):
         The class weights :math:`\alpha` used in training.
     class_prior_ : ndarray of shape (n_classes,)
         (Sample-weighted, smoothed) class frequencies of the training data.
+    %(calibration_attrs)s
     %(fitted_attrs)s
     validation_loss_curve_ : list of float
         Validation loss of each epoch (only with ``early_stopping=True``).
@@ -160,6 +169,7 @@ class FocalClassifier(BaseNeuralClassifier):
         bins=10,
         momentum=0.75,
         label_smoothing=0.0,
+        calibration=None,
         n_members=8,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -187,6 +197,7 @@ class FocalClassifier(BaseNeuralClassifier):
         self.bins = bins
         self.momentum = momentum
         self.label_smoothing = label_smoothing
+        self.calibration = calibration
         self.n_members = n_members
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -287,9 +298,15 @@ class FocalClassifier(BaseNeuralClassifier):
         under-confident), GHM-C and truncation stop fitting probabilities once
         examples are easy, and label smoothing pulls them towards
         at most :math:`1 - \varepsilon (K - 1) / K`. Use them for ranking (ROC AUC, average
-        precision) and thresholds; calibrate them (e.g. with
-        :class:`~sklearn.calibration.CalibratedClassifierCV`) before reading them as
-        frequencies.
+        precision) and thresholds. With ``calibration="bcts"`` (or ``"temperature"``)
+        the training-prior posterior is calibrated on out-of-sample logits and these
+        probabilities are its reweighting by ``alpha_``,
+        :math:`\propto \alpha_y\, p_{\mathrm{cal}}(y|x)`: with ``alpha=None`` they are
+        the calibrated posterior itself, and after :meth:`fit_prior_shift` (whatever
+        ``alpha``) the calibrated posterior moved to the estimated deployment prior. Do not wrap the estimator in scikit-learn's
+        ``CalibratedClassifierCV``: it re-learns the class mix of its calibration
+        labels and undoes the reweighting that ``alpha`` put in (see the user guide,
+        "Probabilities and decisions").
 
         Parameters
         ----------

@@ -63,6 +63,16 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
     for ``"ldam_drw"``, whose logits estimate the balanced posterior, they add
     :math:`\log \pi` or :math:`\log q`.
 
+    With ``calibration``, the scores whose softmax is the training posterior (the
+    ``"accuracy"`` scores: :math:`g(x) + \tau \log \pi`; :math:`\Delta \odot f(x) +
+    \tau \log \pi` for ``"vs"``, :math:`f(x) + \log \pi` for ``"ldam_drw"``, the raw
+    logits for ``"none"``) are calibrated first, :math:`c(x) = s \odot (\ldots) + b`,
+    and the objective's shift is then added to :math:`c(x)`: the same shift that takes
+    the uncalibrated accuracy scores to the objective's (for ``"balanced"``, minus the
+    prior term; for ``"vs"`` and ``"balanced"``, :math:`c(x) - \tau \log \pi` instead
+    of the raw logits). Calibration never sees a balanced score, and
+    :meth:`fit_prior_shift` runs EM on :math:`\operatorname{softmax} c(x)`.
+
     Read more in the :ref:`User Guide <logit_adjustment>`.
 
     Parameters
@@ -104,6 +114,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         ``tau`` at fit: the temperature that shaped training for ``"loss"`` and
         ``"bias_init"`` (and that their decision rule uses). With ``"post_hoc"``
         prediction uses the current ``tau``.
+    %(calibration_attrs)s
     %(fitted_attrs)s
     validation_loss_curve_ : list of float
         Validation loss of each epoch (only with ``early_stopping=True``).
@@ -154,6 +165,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         objective="balanced",
         class_prior=None,
         class_weight=None,
+        calibration=None,
         n_members=8,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -180,6 +192,7 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
         self.objective = objective
         self.class_prior = class_prior
         self.class_weight = class_weight
+        self.calibration = calibration
         self.n_members = n_members
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -267,6 +280,12 @@ class LogitAdjustedClassifier(BaseNeuralClassifier):
             return DecisionRule(log_pi)
         tau = self._prediction_tau()
         return DecisionRule(self._balanced_offset(tau, log_pi) + tau * log_pi)
+
+    def _objective_shift(self):
+        if self.adjustment_ == "vs" and check_objective(self.objective, len(self.classes_)) is None:
+            # balanced: the fitted training posterior without its prior term
+            return -self.tau_ * np.log(self.class_prior_)
+        return super()._objective_shift()
 
     def _upgrade_state(self, state):
         state.setdefault("adjustment_", state["adjustment"])

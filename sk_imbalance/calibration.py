@@ -49,7 +49,8 @@ class LogitCalibration:
     r"""A fitted affine map of logits, :math:`z \mapsto \mathrm{scale} \odot z + \mathrm{bias}`.
 
     Returned by :func:`fit_calibration`; apply it with :func:`apply_calibration` (or its
-    :meth:`transform` and :meth:`predict_proba` methods).
+    :meth:`transform` and :meth:`predict_proba` methods). The fields below are also its
+    attributes.
 
     Parameters
     ----------

@@ -76,6 +76,7 @@ OTHER = {
     "cv": lambda v: 3,
     "scoring": lambda v: "accuracy",
     "tau_selection": lambda v: "best" if v != "best" else "one_se",
+    "calibration": lambda v: "bcts" if v is None else None,
     "loss": lambda v: {"focal": "ghm", "zlpr": "bce"}.get(v, "focal"),
     "gamma": lambda v: 0.5,
     "alpha": lambda v: None if v is not None else "balanced",
@@ -119,7 +120,9 @@ OTHER = {
         for a in ("post_hoc", "bias_init", "none", "vs", "ldam_drw")
     ]
     + [("LogitAdjustedClassifier", {"n_members": 1})]
-    + [("FocalClassifier", {"loss": "ghm"}), ("ZLPRMultiLabelClassifier", {"loss": "bce"})],
+    + [("FocalClassifier", {"loss": "ghm"}), ("ZLPRMultiLabelClassifier", {"loss": "bce"})]
+    + [("LogitAdjustedClassifier", {"calibration": "bcts", "n_members": 1})]
+    + [("LogitAdjustedClassifierCV", {"calibration": "temperature", "n_members": 1})],
     ids=str,
 )
 def test_a_parameter_changed_after_fit_never_changes_predictions_silently(name, fit_params):

@@ -40,12 +40,13 @@ def test_post_hoc_search_fits_once_per_fold(data):
         built.append(n_features)
         return MLP(n_features, n_outputs, QUICK["hidden_layer_sizes"])
 
-    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **QUICK).fit(X, y)
+    one = dict(QUICK, n_members=1)  # one network per fit (an ensemble builds n_members)
+    LogitAdjustedClassifierCV(taus=[0.0, 0.5, 1.0, 2.0], cv=3, module=network, **one).fit(X, y)
     assert len(built) == 3 + 1  # one network per fold whatever the grid, and the refit
     built.clear()
-    LogitAdjustedClassifierCV(
-        adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **QUICK
-    ).fit(X, y)
+    LogitAdjustedClassifierCV(adjustment="loss", taus=[0.5, 1.0], cv=3, module=network, **one).fit(
+        X, y
+    )
     assert len(built) == 6 + 1  # tau changes training: one per (fold, tau), and the refit
 
 
@@ -65,7 +66,7 @@ def test_best_rule_maximises_cv_score_and_final_model_uses_it(data):
 def test_one_se_rule_picks_the_tau_closest_to_one_within_one_standard_error(data):
     X, y = data
     taus = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
-    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, **QUICK).fit(X, y)
+    clf = LogitAdjustedClassifierCV(taus=taus, cv=4, tau_selection="one_se", **QUICK).fit(X, y)
     scores = clf.cv_results_["split_test_scores"]
     mean = scores.mean(axis=0)
     se = scores[:, np.argmax(mean)].std(ddof=1) / np.sqrt(scores.shape[0])
