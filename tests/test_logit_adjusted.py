@@ -242,9 +242,20 @@ def test_custom_module(imbalanced):
     def linear(n_features, n_outputs):
         return torch.nn.Linear(n_features, n_outputs)
 
-    clf = LogitAdjustedClassifier(module=linear, adjustment="bias_init", **TRAINED).fit(X, y)
+    clf = LogitAdjustedClassifier(
+        module=linear, adjustment="bias_init", n_members=1, **TRAINED
+    ).fit(X, y)
     assert isinstance(clf.module_, torch.nn.Linear)
     assert clf.score(X, y) > 0.6
+    # with the default 8 members: 8 independent copies, each with the prior as its bias
+    ens = LogitAdjustedClassifier(
+        module=linear, adjustment="bias_init", weight_decay=0.1, **TRAINED
+    ).fit(X, y)
+    assert len(ens.module_.members) == 8
+    assert all(isinstance(m, torch.nn.Linear) for m in ens.module_.members)
+    w = [m.weight.detach() for m in ens.module_.members]
+    assert not torch.equal(w[0], w[1])  # independently initialised
+    assert ens.score(X, y) > 0.6
     with pytest.raises(TypeError, match="torch.nn.Module"):
         LogitAdjustedClassifier(module=lambda n, k: "nope", **TRAINED).fit(X, y)
 

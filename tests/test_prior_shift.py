@@ -41,9 +41,21 @@ def shifted():
     return d.X_train, d.y_train, d.X_deploy, d.y_deploy, np.array([0.1, 0.2, 0.3, 0.4])
 
 
+def test_calibration_makes_the_prior_estimate_of_the_default_ensemble_better(shifted):
+    """The default ensemble's averaged posteriors are under-confident (members with
+    decays up to 3): EM on them misses q by 0.064 in L1 here; calibrated (temperature,
+    cross-fitted) at the training prior first, by 0.022."""
+    X_tr, y_tr, X_te, _, q = shifted
+    errors = {}
+    for calibration in (None, "temperature"):
+        clf = LogitAdjustedClassifier(calibration=calibration, random_state=0).fit(X_tr, y_tr)
+        errors[calibration] = np.abs(clf.fit_prior_shift(X_te).deployment_prior_ - q).sum()
+    assert errors["temperature"] < 0.05 < errors[None]
+
+
 def test_fit_prior_shift_estimates_prior_and_improves_log_loss(shifted):
     X_tr, y_tr, X_te, y_te, q = shifted
-    clf = LogitAdjustedClassifier(random_state=0).fit(X_tr, y_tr)
+    clf = LogitAdjustedClassifier(calibration="temperature", random_state=0).fit(X_tr, y_tr)
     before = {
         obj: log_loss(y_te, clf.set_params(objective=obj).predict_proba(X_te))
         for obj in ("balanced", "accuracy")
