@@ -53,7 +53,7 @@ def encode_classes(estimator, y, kinds="classes"):
     if classes.shape[0] < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 {kinds} in y; "
-            f"got only one: {classes.tolist()[0]!r}."
+            f"got only one class: {classes.tolist()[0]!r}."
         )
     return Targets(y=y_enc, attrs={"classes_": classes}, stratify=y_enc)
 

@@ -10,16 +10,20 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseNeuralEstimator, Problem
+from ._base import BaseNeuralEstimator, Problem, fit_encoded
 from ._classifier import encode_classes
 from ._compat import Interval, StrOptions
 from ._docs import fill_shared_doc
 from ._validation import check_weights
+from ._whitening import fisher_whitening
 from .losses import AMSoftmaxLoss
 from .metrics import leave_one_out_recall
 from .networks import CosineClassifierNetwork, GRUEncoder, ResidualMLPEncoder
 
 __all__ = ["SiameseAMSoftmaxEncoder"]
+
+#: Fisher exponents ``q`` among which ``start="auto"`` chooses (0: plain whitening).
+START_EXPONENTS = (0.0, 0.25, 0.5)
 
 
 def _group_split(X, y_enc, sw, fraction, random_state, min_groups=10):
@@ -64,7 +68,13 @@ class _HeldOutRecall:
     def __call__(self, module):
         param = next(module.parameters())
         Xt = torch.tensor(self.X, device=param.device, dtype=param.dtype)  # a copy: see _forward
-        Z = module.encode(Xt).double().cpu().numpy()
+        return self.of_embeddings(module.encode(Xt).double().cpu().numpy())
+
+    def of_projection(self, P):
+        """The score of the embeddings ``X @ P`` (a starting projection, untrained)."""
+        return self.of_embeddings(self.X @ P)
+
+    def of_embeddings(self, Z):
         return leave_one_out_recall(Z, self.groups, sample_weight=self.weight)
 
 
@@ -200,6 +210,9 @@ class SiameseAMSoftmaxEncoder(
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "margin": [Interval(Real, 0, None, closed="left")],
         "scale": [Interval(Real, 0, None, closed="neither")],
+        "tau": [Interval(Real, None, None, closed="neither")],
+        "start": [StrOptions({"auto", "whiten", "identity"})],
+        "refit": ["boolean"],
         "encoder": [StrOptions({"mlp", "gru"})],
     }
 
@@ -207,7 +220,10 @@ class SiameseAMSoftmaxEncoder(
         self,
         embedding_dim=None,
         margin=0.35,
-        scale=30.0,
+        scale=8.0,
+        tau=0.0,
+        start="auto",
+        refit=True,
         encoder="mlp",
         hidden_layer_sizes=(),
         activation="relu",
@@ -219,7 +235,7 @@ class SiameseAMSoftmaxEncoder(
         early_stopping=True,
         validation_fraction=0.2,
         n_iter_no_change=40,
-        tol=5e-3,
+        tol=1e-2,
         module=None,
         device="auto",
         dtype="auto",
@@ -229,6 +245,9 @@ class SiameseAMSoftmaxEncoder(
         self.embedding_dim = embedding_dim
         self.margin = margin
         self.scale = scale
+        self.tau = tau
+        self.start = start
+        self.refit = refit
         self.encoder = encoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -255,7 +274,20 @@ class SiameseAMSoftmaxEncoder(
     def _encode_targets(self, y):
         return encode_classes(self, y, kinds="groups")
 
-    def _problem(self, X, targets, sample_weight):
+    def _fit_validated(self, X, targets, sample_weight, routed):
+        attrs = fit_encoded(self, X, targets, sample_weight)
+        attrs["refitted_"] = False
+        if not (self.refit and attrs["validation_groups_"].size):
+            return attrs
+        # refit on all groups for the chosen number of epochs, with the chosen start
+        final = fit_encoded(
+            self, X, targets, sample_weight, n_epochs=attrs["best_epoch_"],
+            exponent=attrs["fisher_exponent_"],
+        )  # fmt: skip
+        keep = ("module_", "n_iter_", "loss_curve_", "device_", "dtype_")
+        return {**attrs, **{k: final[k] for k in keep}, "refitted_": True}
+
+    def _problem(self, X, targets, sample_weight, n_epochs=None, exponent=None):
         classes, y_enc = targets.attrs["classes_"], targets.y
         attrs = {}
         if self.encoder == "gru":
@@ -268,31 +300,61 @@ class SiameseAMSoftmaxEncoder(
         else:
             dim = X.shape[1] if self.embedding_dim is None else self.embedding_dim
         attrs["embedding_dim_"] = int(dim)
-        criterion = self._make_criterion()
         held = None
-        if self.early_stopping:
+        if self.early_stopping and n_epochs is None:
             held = _group_split(
                 X, y_enc, sample_weight, self.validation_fraction, self.random_state
             )
+        projects = self.encoder == "mlp" and self.module is None
+        attrs["start_"] = self.start if projects else None
+        candidates = {"auto": START_EXPONENTS, "whiten": (0.0,)}.get(attrs["start_"], ())
+        if n_epochs is not None:  # the refit: the start chosen before, on all groups
+            candidates = () if exponent is None else (exponent,)
+        elif held is None:
+            candidates = candidates[:1]  # nothing to choose on: plain whitening
         if held is None:
-            # too few groups to hold some out: train on all, stopping on the training loss
+            # no held-out groups (too few, or the refit): train on all
             attrs["validation_groups_"] = classes[:0]
-            return Problem(criterion, len(classes), attrs=attrs, split_validation=False)
-        valid = np.isin(y_enc, held)
-        train_groups, y_train = np.unique(y_enc[~valid], return_inverse=True)
-        attrs["validation_groups_"] = classes[held]
+            train = np.ones(len(y_enc), dtype=bool)
+            score_fn = None
+        else:
+            valid = np.isin(y_enc, held)
+            attrs["validation_groups_"] = classes[held]
+            train = ~valid
+            score_fn = _HeldOutRecall(X[valid], y_enc[valid], sample_weight[valid])
+        _, y_train = np.unique(y_enc[train], return_inverse=True)
+        w_train = sample_weight[train]
+        start, chosen, scores = None, None, {}
+        for q in candidates:  # ties: the first
+            P = fisher_whitening(X[train], y_train, q, w_train)
+            if score_fn is None:
+                start, chosen = P, q
+                break
+            scores[q] = score_fn.of_projection(P)
+            if start is None or scores[q] > scores[chosen]:
+                start, chosen = P, q
+        if projects:
+            attrs["start_"] = "identity" if start is None else "whiten"
+        attrs["fisher_exponent_"] = chosen
+        if scores:
+            attrs["start_scores_"] = scores
+        counts = np.bincount(y_train, weights=w_train)
+        log_prior = np.log(np.maximum(counts, 1e-12) / counts.sum())
+        criterion = AMSoftmaxLoss(
+            scale=self.scale, margin=self.margin, reduction="none",
+            log_prior=torch.as_tensor(log_prior), tau=self.tau,
+        )  # fmt: skip
         return Problem(
             criterion,
-            len(train_groups),
+            int(y_train.max()) + 1,
             attrs=attrs,
-            rows=np.flatnonzero(~valid),
-            y=y_train,
-            score_fn=_HeldOutRecall(X[valid], y_enc[valid], sample_weight[valid]),
+            rows=None if held is None else np.flatnonzero(train),
+            y=None if held is None else y_train,
+            score_fn=score_fn,
             split_validation=False,
+            max_epochs=n_epochs,
+            build={"start": None if start is None else start.T},
         )
-
-    def _make_criterion(self):
-        return AMSoftmaxLoss(scale=self.scale, margin=self.margin, reduction="none")
 
     def _build_module(self, n_features, n_outputs, problem):
         dim = problem.attrs["embedding_dim_"]
@@ -304,7 +366,11 @@ class SiameseAMSoftmaxEncoder(
             encoder = GRUEncoder(problem.attrs["n_tokens_"], dim, width, width, self.dropout)
         else:
             sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-            encoder = ResidualMLPEncoder(n_features, dim, sizes, self.activation, self.dropout)
+            start = problem.build.get("start")
+            start = None if start is None else torch.as_tensor(start)
+            encoder = ResidualMLPEncoder(
+                n_features, dim, sizes, self.activation, self.dropout, start=start
+            )
         return CosineClassifierNetwork(encoder, n_outputs, dim)
 
     @property

@@ -186,7 +186,7 @@ def test_encoder_early_stopping_restores_the_best_held_out_recall():
     X[:, :2] = rng.standard_normal((40, 2))[y] * 3 + 0.3 * rng.standard_normal((240, 2))
     est = SiameseAMSoftmaxEncoder(
         hidden_layer_sizes=(64,), learning_rate_init=0.1, weight_decay=0.0, max_iter=60,
-        n_iter_no_change=6, tol=0.0, validation_fraction=0.3, random_state=0,
+        n_iter_no_change=6, tol=0.0, validation_fraction=0.3, refit=False, random_state=0,
     )  # fmt: skip
     est = _fit(est, X, y)
     scores = np.array(est.validation_scores_)
