@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 from sklearn.covariance import ledoit_wolf
+from sklearn.utils.extmath import svd_flip
 
 __all__ = ["fisher_whitening"]
 
@@ -65,7 +66,8 @@ def fisher_whitening(X, groups, q=0.0, sample_weight=None):
     Returns
     -------
     P : ndarray of shape (n_features, n_features)
-        Embeddings are ``X @ P``.
+        Embeddings are ``X @ P``. For ``q = 0`` the symmetric whitening matrix; else
+        its columns are the whitened Fisher directions (signs made deterministic).
     """
     X = np.asarray(X, dtype=np.float64)
     w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
@@ -82,9 +84,12 @@ def fisher_whitening(X, groups, q=0.0, sample_weight=None):
     else:
         evals = np.maximum(evals, 1e-12 * evals.max())
         P = (V * (evals / mu) ** -0.5) @ V.T
+    if not q:
+        return P  # symmetric: no arbitrary rotation (or sign) for training to start from
     centred = (means - (wsum @ means) / wsum.sum()) @ P
     between = (centred * wsum[:, None]).T @ centred / wsum.sum()
     lam, Vb = linalg.eigh(between)
     lam = np.maximum(lam, 0.0)
-    weights = (lam / lam.max()) ** q if q and lam.max() > 0 else np.ones_like(lam)
+    Vb, _ = svd_flip(Vb, Vb.T)  # deterministic signs
+    weights = (lam / lam.max()) ** q if lam.max() > 0 else np.ones_like(lam)
     return (P @ Vb) * weights
