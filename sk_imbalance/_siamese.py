@@ -394,12 +394,8 @@ class SiameseAMSoftmaxEncoder(
             attrs["start_scores_"] = scores
         counts = np.bincount(y_train, weights=w_train)
         log_prior = np.log(np.maximum(counts, 1e-12) / counts.sum())
-        criterion = AMSoftmaxLoss(
-            scale=self.scale, margin=self.margin, reduction="none",
-            log_prior=torch.as_tensor(log_prior), tau=self.tau,
-        )  # fmt: skip
         return Problem(
-            criterion,
+            self._make_criterion(log_prior),
             int(y_train.max()) + 1,
             attrs=attrs,
             rows=None if held is None else np.flatnonzero(train),
@@ -409,6 +405,12 @@ class SiameseAMSoftmaxEncoder(
             max_epochs=n_epochs,
             build={"start": None if start is None else start.T},
         )
+
+    def _make_criterion(self, log_prior):
+        return AMSoftmaxLoss(
+            scale=self.scale, margin=self.margin, reduction="none",
+            log_prior=torch.as_tensor(log_prior), tau=self.tau,
+        )  # fmt: skip
 
     def _build_module(self, n_features, n_outputs, problem):
         dim = problem.attrs["embedding_dim_"]
