@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping
 
 import sk_imbalance
+
 # The private version stamp and state format are patched to simulate pickles written
 # by other versions; the encoder's stopping score is re-run to check what it restored.
 from sk_imbalance import (

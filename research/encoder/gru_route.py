@@ -53,7 +53,9 @@ for seed in (0, 1):
     E = TruncatedSVD(128, random_state=0).fit(T[train]).transform(T)
     t0 = time.perf_counter()
     enc = SiameseAMSoftmaxEncoder(random_state=0).fit(E[train], groups[train])
-    rows.append(("AM encoder on TF-IDF+SVD(128)", enc.score(E[~train], g), time.perf_counter() - t0, ""))
+    rows.append(
+        ("AM encoder on TF-IDF+SVD(128)", enc.score(E[~train], g), time.perf_counter() - t0, "")
+    )
     gru = dict(encoder="gru", hidden_layer_sizes=(64,), embedding_dim=64, learning_rate_init=3e-3)
     for name in configs:
         params = dict(gru, max_iter=10) if name == "example" else gru

@@ -31,5 +31,8 @@ for s in (0, 1):
             enc = SiameseAMSoftmaxEncoder(random_state=r, **params).fit(X[tr], y[tr])
             scores.append(enc.score(X[~tr], y[~tr]))
             epochs.append(enc.best_epoch_)
-        print(f"syn{s} {label:<17s} recall@1 {np.round(scores, 3).tolist()} mean {np.mean(scores):.3f} "
-              f"best epochs {epochs} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(
+            f"syn{s} {label:<17s} recall@1 {np.round(scores, 3).tolist()} mean {np.mean(scores):.3f} "
+            f"best epochs {epochs} ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
