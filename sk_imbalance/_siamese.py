@@ -429,6 +429,19 @@ class SiameseAMSoftmaxEncoder(
             )
         return CosineClassifierNetwork(encoder, n_outputs, dim)
 
+    #: What pickles of versions before the starting projection (issue 19) lack: they
+    #: were fitted from the identity, without refit or logit adjustment.
+    _EARLIER_DEFAULTS = {"start": "identity", "refit": False, "tau": 0.0}
+    _EARLIER_FITTED = {"start_": "identity", "fisher_exponent_": None, "refitted_": False}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for key, value in self._EARLIER_DEFAULTS.items():
+            self.__dict__.setdefault(key, value)
+        if "module_" in self.__dict__:
+            for key, value in self._EARLIER_FITTED.items():
+                self.__dict__.setdefault(key, value)
+
     @property
     def _n_features_out(self):
         return self.embedding_dim_

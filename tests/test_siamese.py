@@ -276,6 +276,20 @@ def test_pickle_roundtrip(fitted):
     np.testing.assert_array_equal(restored.transform(X), enc.transform(X))
 
 
+def test_pickle_of_an_earlier_version_loads_with_its_recipe(fitted):
+    # a state pickled before start/refit/tau existed: it was the identity recipe
+    enc, X, _ = fitted
+    state = enc.__getstate__()
+    for key in ("start", "refit", "tau", "start_", "fisher_exponent_", "refitted_"):
+        del state[key]
+    old = SiameseAMSoftmaxEncoder.__new__(SiameseAMSoftmaxEncoder)
+    old.__setstate__(state)
+    assert old.get_params()["start"] == "identity" and old.get_params()["refit"] is False
+    assert old.start_ == "identity" and not old.refitted_
+    np.testing.assert_array_equal(old.transform(X), enc.transform(X))
+    clone(old)
+
+
 def test_residual_encoder_starts_at_input_geometry():
     torch.manual_seed(0)
     x = torch.randn(5, 7, dtype=torch.float64)
@@ -283,6 +297,12 @@ def test_residual_encoder_starts_at_input_geometry():
     torch.testing.assert_close(enc(x), x)
     proj = ResidualMLPEncoder(7, 3).double()
     torch.testing.assert_close(proj.base @ proj.base.T, torch.eye(3, dtype=torch.float64))
+    # a fitted start: z = S x before training, and Q S for another embedding size
+    S = torch.randn(7, 7, dtype=torch.float64)
+    torch.testing.assert_close(ResidualMLPEncoder(7, 7, start=S).double()(x), x @ S.T)
+    small = ResidualMLPEncoder(7, 3, start=S).double()
+    q = small.base @ torch.linalg.pinv(S)
+    torch.testing.assert_close(q @ q.T, torch.eye(3, dtype=torch.float64))
 
 
 def _token_groups(n_groups=6, per_group=30, length=12, seed=0):
