@@ -12,7 +12,9 @@ We tokenise simply (lower-case words, a vocabulary from the training texts), tra
 :class:`~sk_imbalance.SiameseAMSoftmaxEncoder` with ``encoder="gru"`` on 60% of the
 modules and evaluate on the other 40%, never seen in training: leave-one-out
 recall@1 and a verification ROC curve on pairs (same module or not), next to the
-cosine of TF-IDF vectors as a reference.
+cosine of TF-IDF vectors as a reference. Without pretrained token vectors the GRU
+retrieves far worse than the TF-IDF cosine here (0.52 against 0.78 recall@1): for text,
+the user guide recommends TF-IDF features (see "Text: TF-IDF features or the GRU?").
 """
 
 import re

@@ -67,8 +67,11 @@ class Problem:
     Optional: ``sample_weight`` replacing the user's (class weights applied),
     ``output_bias`` initialising the output layer, ``rows`` / ``y`` restricting
     training to some rows with re-encoded targets, ``score_fn`` replacing the
-    stopping rule (see ``_engine.TrainSpec``), and ``split_validation=False`` when the
-    estimator holds out its own validation data.
+    stopping rule (see ``_engine.TrainSpec``), ``split_validation=False`` when the
+    estimator holds out its own validation data, ``max_epochs`` replacing ``max_iter``
+    with a fixed number of epochs, all trained (no stopping rule; 0 keeps the initial
+    module), and ``build``: inputs of ``_build_module`` that are no fitted attributes
+    (a fitted starting projection).
     """
 
     criterion: torch.nn.Module
@@ -80,6 +83,8 @@ class Problem:
     y: np.ndarray | None = None
     score_fn: Callable | None = None
     split_validation: bool = True
+    max_epochs: int | None = None
+    build: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------
@@ -204,7 +209,7 @@ def fit_encoded(estimator, X, targets, sample_weight, held_out=None, **decisions
         attrs["best_validation_loss_"] = float(min(result.validation_loss_curve))
     if result.validation_scores is not None:
         attrs["validation_scores_"] = result.validation_scores
-        attrs["best_validation_score_"] = float(max(result.validation_scores))
+        attrs["best_validation_score_"] = float(result.validation_scores[result.best_epoch])
         attrs["best_epoch_"] = result.best_epoch
     return attrs
 
@@ -347,8 +352,10 @@ class BaseNeuralEstimator(BaseEstimator):
         device = _engine.resolve_device(self.device)
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
-        max_epochs = self.max_iter
-        if max_epochs == "auto":  # about AUTO_STEPS optimiser steps
+        max_epochs, patience = self.max_iter, self.n_iter_no_change
+        if problem.max_epochs is not None:  # a fixed plan: every epoch trained
+            max_epochs, patience = problem.max_epochs, None
+        elif max_epochs == "auto":  # about AUTO_STEPS optimiser steps
             max_epochs = max(1, math.ceil(AUTO_STEPS / math.ceil(n_train / batch_size)))
         weight_decay = np.asarray(self.weight_decay, dtype=np.float64)
         if weight_decay.ndim > 1 or weight_decay.size == 0 or not np.all(weight_decay >= 0):
@@ -364,7 +371,7 @@ class BaseNeuralEstimator(BaseEstimator):
             max_epochs=int(max_epochs),
             learning_rate=self.learning_rate_init,
             weight_decay=tuple(weight_decay.ravel().tolist()),
-            patience=self.n_iter_no_change,
+            patience=patience,
             tol=self.tol,
             score_fn=problem.score_fn,
             copy_inputs=self.module is not None,

@@ -106,7 +106,8 @@ _SHARED_PARAMS_DOC = {
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers), stop when the validation loss stops improving (see
         ``n_iter_no_change``) and restore the best weights. When False, the training
-        loss is what ``n_iter_no_change`` watches.""",
+        loss is what ``n_iter_no_change`` watches. (The similarity encoder holds out
+        groups instead and watches their retrieval score; see its ``encoder`` entry.)""",
     "validation_fraction": """
     validation_fraction : float in (0, 1), default={default}
         Fraction held out when ``early_stopping=True``.""",
@@ -118,7 +119,7 @@ _SHARED_PARAMS_DOC = {
         weights are still restored).""",
     "tol": """
     tol : float, default={default}
-        Minimum absolute improvement of the monitored loss.""",
+        Minimum absolute improvement of the monitored loss (or score).""",
     "module": """
     module : callable or None, default={default}
         Your own network: called as ``module(n_features, n_outputs)`` and returning a

@@ -445,7 +445,7 @@ class TrainSpec:
     batch_size : int
         Mini-batch size.
     max_epochs : int
-        Maximum number of epochs.
+        Maximum number of epochs; 0 returns the initial module untrained.
     learning_rate : float
         Of the AdamW optimiser (its peak, under a schedule).
     weight_decay : float or tuple of float
@@ -627,6 +627,8 @@ def train(module_factory, criterion, data, spec):
             with torch.cuda.device(cuda[0]):
                 torch.cuda.manual_seed(spec.seed)
         module = module_factory().to(dtype=spec.dtype, device=spec.device)
+        if spec.max_epochs == 0:  # a plan of no epochs: the initial module
+            return TrainResult(module=module.eval(), n_iter=0, loss_curve=[], converged=True)
         initial_weight = _largest_weight(module)
         decay = _member_decay(module, spec.weight_decay, spec.dtype, spec.device)
         if decay is None:

@@ -405,12 +405,14 @@ def cosine_logits(embeddings, weight, eps=1e-12):
 class ResidualMLPEncoder(nn.Module):
     r"""``z = P_0 x + D x + g(x)``: a fixed projection plus learnt corrections that start at 0.
 
-    ``P_0`` is a fixed buffer: the identity when ``embedding_dim == n_features`` (so
-    cosine similarity starts as the input's own cosine), otherwise a random
-    semi-orthogonal projection (which roughly preserves angles). The linear
-    correction ``D`` and the last layer of the MLP branch ``g`` start at zero, so
-    weight decay pulls the encoder back towards the input's geometry rather than
-    towards the zero map: training moves away from it only where the loss asks.
+    ``P_0`` is a fixed buffer, ``Q S``: ``S`` is the starting map ``start`` (the
+    identity by default, or a fitted one such as a within-group whitening), ``Q`` the
+    identity when ``embedding_dim`` equals ``S``'s number of rows, otherwise a random
+    semi-orthogonal projection (which roughly preserves angles). By default, then,
+    cosine similarity starts as the input's own cosine. The linear correction ``D``
+    and the last layer of the MLP branch ``g`` start at zero, so weight decay pulls
+    the encoder back towards the starting geometry rather than towards the zero map:
+    training moves away from it only where the loss asks.
 
     Parameters
     ----------
@@ -421,16 +423,27 @@ class ResidualMLPEncoder(nn.Module):
     activation : str, default="relu"
         A key of :data:`sk_imbalance.networks.ACTIVATIONS`.
     dropout : float, default=0.0
+    start : Tensor of shape (n_directions, n_features) or None, default=None
+        The starting map ``S`` (``z = S x`` before any training, when ``embedding_dim
+        == n_directions``); ``None`` is the identity.
     """
 
     def __init__(
-        self, n_features, embedding_dim, hidden_layer_sizes=(), activation="relu", dropout=0.0
+        self,
+        n_features,
+        embedding_dim,
+        hidden_layer_sizes=(),
+        activation="relu",
+        dropout=0.0,
+        start=None,
     ):
         super().__init__()
-        if embedding_dim == n_features:
-            base = torch.eye(n_features)
+        start = torch.eye(n_features) if start is None else torch.as_tensor(start).clone()
+        if embedding_dim == start.shape[0]:
+            base = start
         else:
-            base = nn.init.orthogonal_(torch.empty(embedding_dim, n_features))
+            q = nn.init.orthogonal_(torch.empty(embedding_dim, start.shape[0]))
+            base = q.to(start.dtype) @ start
         self.register_buffer("base", base)
         self.skip = nn.Linear(n_features, embedding_dim, bias=False)
         nn.init.zeros_(self.skip.weight)

@@ -91,6 +91,8 @@ OTHER = {
     "embedding_dim": lambda v: 2,
     "scale": lambda v: 5.0,
     "encoder": lambda v: "gru",
+    "start": lambda v: "identity" if v != "identity" else "auto",
+    "refit": lambda v: not v,
     "n_members": lambda v: 3 if v != 3 else 1,
     "learning_rate_schedule": lambda v: "constant" if v != "constant" else "warmup_cosine",
     "hidden_layer_sizes": lambda v: (3,),

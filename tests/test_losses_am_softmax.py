@@ -75,3 +75,30 @@ def test_gradcheck_through_normalisation():
         return am_softmax_loss(cosine_logits(z, w), y, scale=5.0, margin=0.2, reduction="none")
 
     assert torch.autograd.gradcheck(f, (z, w))
+
+
+def test_logit_adjustment_is_added_after_scaling():
+    torch.manual_seed(0)
+    cos = torch.rand(7, 4, dtype=torch.float64) * 2 - 1
+    y = torch.tensor([0, 1, 2, 3, 0, 0, 1])
+    log_prior = torch.log(torch.tensor([0.6, 0.25, 0.1, 0.05], dtype=torch.float64))
+    for s, m, tau in [(8.0, 0.35, 1.0), (30.0, 0.2, 0.5), (1.0, 0.0, 2.0)]:
+        onehot = torch.nn.functional.one_hot(y, 4).to(cos.dtype)
+        ref = F.cross_entropy(s * (cos - m * onehot) + tau * log_prior, y, reduction="none")
+        got = am_softmax_loss(cos, y, s, m, "none", log_prior=log_prior, tau=tau)
+        torch.testing.assert_close(got, ref)
+        module = AMSoftmaxLoss(s, m, reduction="none", log_prior=log_prior, tau=tau)
+        torch.testing.assert_close(module(cos, y), ref)
+    # the adjustment's size does not grow with the scale: at cosines all 0 the loss is
+    # the logit-adjusted cross-entropy of the prior alone, whatever s
+    zero = torch.zeros(4, 4, dtype=torch.float64)
+    t = torch.arange(4)
+    expected = F.cross_entropy(log_prior.expand(4, 4), t, reduction="none")
+    for s in (1.0, 8.0, 30.0):
+        got = am_softmax_loss(zero, t, s, 0.0, "none", log_prior=log_prior, tau=1.0)
+        torch.testing.assert_close(got, expected)
+    # tau=0 (the default) or no prior: plain AM-Softmax
+    torch.testing.assert_close(
+        am_softmax_loss(cos, y, 8.0, 0.35, log_prior=log_prior, tau=0.0),
+        am_softmax_loss(cos, y, 8.0, 0.35),
+    )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.covariance import ledoit_wolf
 from sklearn.datasets import make_classification
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -16,6 +17,7 @@ from sk_imbalance import SiameseAMSoftmaxEncoder
 # Unit tests of the early-stopping helpers (the group split and its recall score) need
 # their private names; everything else goes through the public estimator.
 from sk_imbalance._siamese import _group_split, _HeldOutRecall
+from sk_imbalance._whitening import fisher_whitening  # the start, checked against refits
 from sk_imbalance.metrics import leave_one_out_recall
 from sk_imbalance.networks import GRUEncoder, ResidualMLPEncoder
 
@@ -81,7 +83,7 @@ def test_score_is_leave_one_out_recall(fitted):
         leave_one_out_recall(Z[:3], [0, 1, 2])
 
 
-def test_unseen_groups_improve_over_raw_features():
+def _unseen_case():
     # a smaller version of issue 5's benchmark (benchmarks/siamese_retrieval.py)
     X, y = make_classification(
         3000, 60, n_informative=12, n_redundant=8, n_classes=30,
@@ -89,26 +91,80 @@ def test_unseen_groups_improve_over_raw_features():
     )  # fmt: skip
     train = y < 20
     X = StandardScaler().fit(X[train]).transform(X)
-    enc = SiameseAMSoftmaxEncoder(random_state=0).fit(X[train], y[train])
-    raw = leave_one_out_recall(X[~train], y[~train])  # 0.545
-    assert enc.score(X[~train], y[~train]) > raw + 0.15  # 0.773
-    # early stopping held out 4 of the 20 training groups and restored its best epoch
-    assert enc.validation_groups_.shape == (4,) and enc.best_epoch_ > 0
-    assert len(enc.validation_scores_) == enc.n_iter_ + 1
-    assert enc.best_validation_score_ == max(enc.validation_scores_)
-    assert enc.best_validation_score_ == enc.validation_scores_[enc.best_epoch_]
-    assert enc.n_iter_ == enc.best_epoch_ + enc.n_iter_no_change
-    held = np.isin(y, enc.validation_groups_)
-    assert enc.score(X[held], y[held]) == pytest.approx(enc.best_validation_score_)
+    return X[train], y[train], X[~train], y[~train]
+
+
+def test_unseen_groups_improve_over_raw_features():
+    Xtr, ytr, Xte, yte = _unseen_case()
+    enc = SiameseAMSoftmaxEncoder(random_state=0).fit(Xtr, ytr)
+    raw = leave_one_out_recall(Xte, yte)  # 0.545
+    assert enc.score(Xte, yte) > raw + 0.25  # 0.832
+    # the Fisher-weighted start was chosen on the 4 held-out groups, then refitted
+    assert enc.validation_groups_.shape == (4,) and enc.start_ == "whiten"
+    assert enc.fisher_exponent_ == 0.25 and set(enc.start_scores_) == {0.0, 0.25, 0.5}
+    assert enc.refitted_ and enc.n_iter_ == enc.best_epoch_ == len(enc.loss_curve_)
+    # the identity start without the refit: the early-stopping record (0.828)
+    ident = SiameseAMSoftmaxEncoder(start="identity", refit=False, random_state=0)
+    ident.fit(Xtr, ytr)
+    assert ident.start_ == "identity" and ident.fisher_exponent_ is None
+    assert not hasattr(ident, "start_scores_") and not ident.refitted_
+    assert ident.score(Xte, yte) > raw + 0.2 and ident.best_epoch_ > 0
+    assert len(ident.validation_scores_) == ident.n_iter_ + 1
+    # the restored epoch: the last to improve by tol (a later, smaller gain is no better)
+    assert ident.best_validation_score_ == ident.validation_scores_[ident.best_epoch_]
+    assert ident.best_validation_score_ > max(ident.validation_scores_) - ident.tol
+    assert ident.n_iter_ == ident.best_epoch_ + ident.n_iter_no_change
+    held = np.isin(ytr, ident.validation_groups_)
+    assert ident.score(Xtr[held], ytr[held]) == pytest.approx(ident.best_validation_score_)
     # only the trained module is kept (not the held-out data), and pickling works
-    assert not any(
-        isinstance(v, np.ndarray) and v.shape[0] == held.sum() for v in vars(enc).values()
-    )
-    restored = pickle.loads(pickle.dumps(enc))
-    np.testing.assert_array_equal(restored.transform(X[:50]), enc.transform(X[:50]))
+    for e in (enc, ident):
+        assert not any(
+            isinstance(v, np.ndarray) and v.shape[0] == held.sum() for v in vars(e).values()
+        )
+        restored = pickle.loads(pickle.dumps(e))
+        np.testing.assert_array_equal(restored.transform(Xte[:50]), e.transform(Xte[:50]))
 
 
-def test_early_stopping_restores_input_geometry_when_training_hurts():
+def test_fisher_weighting_wins_when_noise_features_vary_within_groups():
+    # 8 informative features, 32 noise features as variable within the groups as the
+    # informative ones: plain whitening keeps the noise, Fisher weighting shrinks it
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(30), 20)
+    X = rng.normal(size=(600, 40))
+    X[:, :8] += 1.5 * rng.normal(size=(30, 8))[y]
+    enc = SiameseAMSoftmaxEncoder(max_iter=1, random_state=0).fit(X, y)
+    scores = enc.start_scores_
+    assert enc.fisher_exponent_ > 0 and scores[enc.fisher_exponent_] > scores[0.0] + 0.05
+    whiten = SiameseAMSoftmaxEncoder(start="whiten", max_iter=1, random_state=0).fit(X, y)
+    assert whiten.fisher_exponent_ == 0.0 and list(whiten.start_scores_) == [0.0]
+    assert whiten.start_scores_[0.0] == scores[0.0]
+
+
+def test_refit_is_deterministic_and_trains_the_chosen_epochs():
+    Xtr, ytr, Xte, yte = _unseen_case()
+    params = dict(
+        start="identity", max_iter=30, n_iter_no_change=5, tol=0.0, learning_rate_init=1e-2,
+        random_state=0,
+    )  # fmt: skip
+    a = SiameseAMSoftmaxEncoder(**params).fit(Xtr, ytr)
+    b = SiameseAMSoftmaxEncoder(**params).fit(Xtr, ytr)
+    np.testing.assert_array_equal(a.transform(Xte), b.transform(Xte))
+    assert a.refitted_ and 0 < a.best_epoch_ == a.n_iter_ == len(a.loss_curve_)
+    no = SiameseAMSoftmaxEncoder(refit=False, **params).fit(Xtr, ytr)
+    assert no.best_epoch_ == a.best_epoch_ and no.n_iter_ > a.n_iter_  # it ran its patience
+    assert not np.allclose(no.transform(Xte), a.transform(Xte))  # trained on all groups
+
+
+def test_logit_adjustment_acts_in_training():
+    Xtr, ytr, _, _ = _unseen_case()
+    keep = np.concatenate([np.flatnonzero(ytr == c)[: 10 + 8 * c] for c in range(20)])
+    params = dict(start="identity", refit=False, max_iter=3, random_state=0)
+    a = SiameseAMSoftmaxEncoder(**params).fit(Xtr[keep], ytr[keep])
+    b = SiameseAMSoftmaxEncoder(tau=1.0, **params).fit(Xtr[keep], ytr[keep])
+    assert a.loss_curve_ != b.loss_curve_
+
+
+def test_zero_epochs_reproduce_the_starting_geometry():
     # the training groups differ in the first 10 features only (the last 10 are noise
     # to them), the held-out groups in the last 10 only: training can only hurt them
     rng = np.random.default_rng(0)
@@ -118,14 +174,43 @@ def test_early_stopping_restores_input_geometry_when_training_hurts():
     centres[np.ix_(held, np.arange(10))] = 0.0
     centres[np.ix_(np.setdiff1d(np.arange(20), held), np.arange(10, 20))] = 0.0
     X = centres[y] + rng.normal(size=(600, 20))
-    enc = SiameseAMSoftmaxEncoder(learning_rate_init=1e-2, random_state=0).fit(X, y)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    params = dict(learning_rate_init=1e-2, random_state=0)
+    enc = SiameseAMSoftmaxEncoder(start="identity", refit=False, **params).fit(X, y)
     np.testing.assert_array_equal(enc.validation_groups_, held)
     assert min(enc.validation_scores_) < enc.validation_scores_[0] - 0.1  # it hurt
     assert enc.best_epoch_ == 0 and enc.n_iter_ == enc.n_iter_no_change
-    np.testing.assert_allclose(enc.transform(X), X / np.linalg.norm(X, axis=1, keepdims=True))
+    np.testing.assert_allclose(enc.transform(X), unit)
     m = np.isin(y, held)
     raw = leave_one_out_recall(X[m], y[m])
     assert enc.score(X[m], y[m]) == pytest.approx(raw) == enc.best_validation_score_
+    # refitted for 0 epochs: the untrained identity start, the input's own cosines
+    refit = SiameseAMSoftmaxEncoder(start="identity", **params).fit(X, y)
+    assert refit.refitted_ and refit.n_iter_ == 0 and refit.loss_curve_ == []
+    np.testing.assert_allclose(refit.transform(X), unit)
+    # a whitening start kept at epoch 0 is the whitening fitted on all groups
+    white = SiameseAMSoftmaxEncoder(start="whiten", **params).fit(X, y)
+    if white.best_epoch_ == 0:
+        Z = X @ fisher_whitening(X, y, 0.0)
+        np.testing.assert_allclose(
+            white.transform(X), Z / np.linalg.norm(Z, axis=1, keepdims=True), atol=1e-10
+        )
+
+
+def test_fisher_whitening_weights_are_repeated_items():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(5), 8)
+    X = rng.normal(size=(40, 6)) + rng.normal(size=(5, 6))[y]
+    sw = rng.integers(0, 4, 40)
+    for q in (0.0, 0.5):
+        P = fisher_whitening(X, y, q, sample_weight=sw.astype(float))
+        R = fisher_whitening(np.repeat(X, sw, axis=0), np.repeat(y, sw), q)
+        np.testing.assert_allclose(P @ P.T, R @ R.T, atol=1e-10)  # up to a rotation
+    # whitening: the Ledoit-Wolf within-group covariance becomes a multiple of I
+    P = fisher_whitening(X, y, 0.0)
+    resid = X - np.stack([X[y == c].mean(0) for c in range(5)])[y]
+    cov, _ = ledoit_wolf(resid, assume_centered=True)
+    np.testing.assert_allclose(P.T @ cov @ P, np.trace(cov) / 6 * np.eye(6), atol=1e-10)
 
 
 def test_group_split_depends_on_label_set_only_and_needs_ten_groups():
@@ -191,6 +276,20 @@ def test_pickle_roundtrip(fitted):
     np.testing.assert_array_equal(restored.transform(X), enc.transform(X))
 
 
+def test_pickle_of_an_earlier_version_loads_with_its_recipe(fitted):
+    # a state pickled before start/refit/tau existed: it was the identity recipe
+    enc, X, _ = fitted
+    state = enc.__getstate__()
+    for key in ("start", "refit", "tau", "start_", "fisher_exponent_", "refitted_"):
+        del state[key]
+    old = SiameseAMSoftmaxEncoder.__new__(SiameseAMSoftmaxEncoder)
+    old.__setstate__(state)
+    assert old.get_params()["start"] == "identity" and old.get_params()["refit"] is False
+    assert old.start_ == "identity" and not old.refitted_
+    np.testing.assert_array_equal(old.transform(X), enc.transform(X))
+    clone(old)
+
+
 def test_residual_encoder_starts_at_input_geometry():
     torch.manual_seed(0)
     x = torch.randn(5, 7, dtype=torch.float64)
@@ -198,6 +297,12 @@ def test_residual_encoder_starts_at_input_geometry():
     torch.testing.assert_close(enc(x), x)
     proj = ResidualMLPEncoder(7, 3).double()
     torch.testing.assert_close(proj.base @ proj.base.T, torch.eye(3, dtype=torch.float64))
+    # a fitted start: z = S x before training, and Q S for another embedding size
+    S = torch.randn(7, 7, dtype=torch.float64)
+    torch.testing.assert_close(ResidualMLPEncoder(7, 7, start=S).double()(x), x @ S.T)
+    small = ResidualMLPEncoder(7, 3, start=S).double()
+    q = small.base @ torch.linalg.pinv(S)
+    torch.testing.assert_close(q @ q.T, torch.eye(3, dtype=torch.float64), atol=1e-6, rtol=0)
 
 
 def _token_groups(n_groups=6, per_group=30, length=12, seed=0):
@@ -253,3 +358,5 @@ def test_errors():
         SiameseAMSoftmaxEncoder(encoder="gru", max_iter=2).fit(X, y)
     with pytest.raises(ValueError, match="margin"):
         SiameseAMSoftmaxEncoder(margin=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="start"):
+        SiameseAMSoftmaxEncoder(start="lda").fit(X, y)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["AMSoftmaxLoss", "am_softmax_loss"]
 
 
-def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
-    r"""AM-Softmax loss on cosine logits.
+def am_softmax_loss(
+    cosine, target, scale=30.0, margin=0.35, reduction="mean", log_prior=None, tau=0.0
+):
+    r"""AM-Softmax loss on cosine logits, optionally logit-adjusted after scaling.
 
     .. math::
 
-        \ell = -\log \frac{e^{s(\cos_y - m)}}
-                          {e^{s(\cos_y - m)} + \sum_{j \ne y} e^{s \cos_j}}
+        \ell = -\log \operatorname{softmax}\big(s(\cos - m\,1_y) + \tau \log \pi\big)_y
 
-    computed stably as ``cross_entropy(s * (cos - m * onehot(y)), y)``. With
-    ``margin=0`` and ``scale=1`` it is ``F.cross_entropy(cosine, target)``.
+    computed stably as ``cross_entropy(s * (cos - m * onehot(y)) + tau * log_prior, y)``.
+    The log-prior is added to the *scaled* logits: the cosines are bounded, and a
+    log-prior added before scaling (``s tau log pi``) would swamp them for any usual
+    ``s``. With ``margin=0``, ``scale=1`` and ``tau=0`` it is
+    ``F.cross_entropy(cosine, target)``.
 
     Parameters
     ----------
@@ -31,6 +36,10 @@ def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
     margin : float, default=0.35
         The additive cosine margin :math:`m` (the paper's default is 0.35).
     reduction : {"mean", "sum", "none"}, default="mean"
+    log_prior : Tensor of shape (n_classes,) or None, default=None
+        :math:`\log \pi` of the training classes (finite); ``None`` is no adjustment.
+    tau : float, default=0.0
+        Temperature of the logit adjustment (Menon et al., 2021); 0 is none.
 
     Returns
     -------
@@ -39,6 +48,8 @@ def am_softmax_loss(cosine, target, scale=30.0, margin=0.35, reduction="mean"):
     """
     onehot = F.one_hot(target, cosine.shape[1]).to(cosine.dtype)
     logits = scale * (cosine - margin * onehot)
+    if tau and log_prior is not None:
+        logits = logits + tau * log_prior.to(dtype=cosine.dtype, device=cosine.device)
     return F.cross_entropy(logits, target, reduction=reduction)
 
 
@@ -47,14 +58,17 @@ class AMSoftmaxLoss(nn.Module):
 
     ``AMSoftmaxLoss(scale, margin)(cosine, target)`` is :func:`am_softmax_loss`.
     The network supplies the cosines between its normalised embeddings and its
-    normalised class weights (:func:`sk_imbalance.networks.cosine_logits`), so this criterion has no
-    parameters of its own.
+    normalised class weights (:func:`sk_imbalance.networks.cosine_logits`), so this
+    criterion has no parameters of its own.
 
     Parameters
     ----------
     scale : float, default=30.0
     margin : float, default=0.35
     reduction : {"mean", "sum", "none"}, default="mean"
+    log_prior : Tensor of shape (n_classes,) or None, default=None
+        Log-prior of the training classes, added to the scaled logits with weight ``tau``.
+    tau : float, default=0.0
 
     Examples
     --------
@@ -66,11 +80,15 @@ class AMSoftmaxLoss(nn.Module):
     True
     """
 
-    def __init__(self, scale=30.0, margin=0.35, reduction="mean"):
+    def __init__(self, scale=30.0, margin=0.35, reduction="mean", log_prior=None, tau=0.0):
         super().__init__()
         self.scale = float(scale)
         self.margin = float(margin)
         self.reduction = reduction
+        self.tau = float(tau)
+        self.register_buffer("log_prior", None if log_prior is None else torch.as_tensor(log_prior))
 
     def forward(self, cosine, target):
-        return am_softmax_loss(cosine, target, self.scale, self.margin, self.reduction)
+        return am_softmax_loss(
+            cosine, target, self.scale, self.margin, self.reduction, self.log_prior, self.tau
+        )
