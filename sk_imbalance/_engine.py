@@ -261,7 +261,7 @@ class _FiniteLossGuard(Callback):
             if not math.isfinite(value):
                 phase = "training" if training else "validation"
                 raise ValueError(
-                    f"The {phase} loss became non-finite ({value}) in epoch "
+                    f"Training diverged: the {phase} loss became non-finite ({value}) in epoch "
                     f"{len(net.history)}. Lower `learning_rate_init`, scale the input "
                     "features, or check the data for extreme values."
                 )

@@ -203,9 +203,7 @@ def test_the_diverging_fit_of_the_issue_raises_and_fits_nothing():
     default recipe the loss overflows to NaN first), naming the remedies."""
     X, y = _diverging_data("LogitAdjustedClassifier")
     est = LogitAdjustedClassifier(learning_rate_init=1e12, max_iter=50, random_state=0)
-    with pytest.raises(
-        ValueError, match=r"(Training diverged|non-finite).*learning_rate_init.*scale"
-    ):
+    with pytest.raises(ValueError, match=r"Training diverged.*learning_rate_init.*scale"):
         est.fit(X, y)
     assert not hasattr(est, "module_")
 
