@@ -249,10 +249,12 @@ class SiameseAMSoftmaxEncoder(
     (600, 20)
     >>> bool(abs((Z ** 2).sum(axis=1) - 1).max() < 1e-9)
     True
-    >>> enc.score(X, y) > 0.8
-    True
     >>> enc.validation_groups_.size  # 6 groups: too few to hold some out
     0
+    >>> enc.start_  # so no start is chosen on held-out groups: plain whitening
+    'whiten'
+    >>> round(enc.score(X, y), 2)  # in-sample leave-one-out recall@1
+    0.74
     """
 
     _parameter_constraints: dict = {

@@ -70,6 +70,13 @@ def fisher_whitening(X, groups, q=0.0, sample_weight=None):
         its columns are the whitened Fisher directions (signs made deterministic).
     """
     X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = bool(np.isfinite(np.einsum("ij,ij->", X, X)))
+    if not finite:  # finite values whose squares overflow: no covariance to whiten with
+        raise ValueError(
+            "The features are too large to whiten: their second moments are not finite "
+            "in float64. Scale the input (e.g. with sklearn.preprocessing.StandardScaler)."
+        )
     w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
     keep = w > 0
     X, w = X[keep], w[keep]

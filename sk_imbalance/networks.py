@@ -249,7 +249,14 @@ class Ensemble(nn.Module):
         self.n_members = len(self.members)
 
     def forward(self, X):
-        return torch.stack([member(X) for member in self.members], dim=1)
+        # Every member but the last gets its own copy of the batch: a user's module may
+        # modify its input in place, and the next member must see the original rows
+        # (the copies are the batch's size, small next to the members' forward passes).
+        last = self.n_members - 1
+        return torch.stack(
+            [member(X if m == last else X.clone()) for m, member in enumerate(self.members)],
+            dim=1,
+        )
 
     def member_weight_decay(self, weight_decay):
         """Each member's parameters with that member's decay (see :class:`EnsembleMLP`).
@@ -290,6 +297,27 @@ class BoundedScores(nn.Module):
         super().__init__()
         self.module = module
         self.bound = None if bound is None else float(bound)
+
+    @property
+    def n_members(self):
+        """int: the wrapped network's number of ensemble members (1 for one network)."""
+        return getattr(self.module, "n_members", 1)
+
+    def member_weight_decay(self, weight_decay):
+        """The wrapped ensemble's parameters with each member's decay.
+
+        Parameters
+        ----------
+        weight_decay : Tensor of shape (n_members,)
+            One decoupled weight-decay strength per member.
+
+        Returns
+        -------
+        list of (Parameter, Tensor)
+            Each parameter of the wrapped ensemble with a tensor of its shape holding
+            the decay of the member each entry belongs to.
+        """
+        return self.module.member_weight_decay(weight_decay)
 
     def forward(self, X):
         f = self.module(X)

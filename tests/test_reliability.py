@@ -156,6 +156,7 @@ def test_early_stopping_restores_the_weights_of_the_best_epoch(name):
     est = ESTIMATORS[name](
         hidden_layer_sizes=(128,), learning_rate_init=1e-2, weight_decay=0.0, max_iter=300,
         early_stopping=True, validation_fraction=0.3, n_iter_no_change=8, tol=0.0,
+        n_members=1, learning_rate_schedule="constant",
     )  # fmt: skip
     est = _fit(est, X, y)
     curve = np.array(est.validation_loss_curve_)
