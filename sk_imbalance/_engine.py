@@ -220,6 +220,33 @@ class _Net(NeuralNet):
     of the batch); the weighted mean is still taken here.
     """
 
+    def get_default_callbacks(self):
+        # skorch's PrintLog formats a table row at every epoch even when it prints
+        # nothing (a fifth of the time of a small fit of one batch per epoch), and its
+        # validation-loss scorer looks up the history when there is no validation
+        # split: keep each only where it does something.
+        return [
+            (name, cb)
+            for name, cb in super().get_default_callbacks()
+            if not (name == "print_log" and not self.verbose)
+            and not (name == "valid_loss" and self.train_split is None)
+        ]
+
+    def train_step(self, batch, **fit_params):
+        # skorch's step runs inside an optimiser closure and hands every parameter to
+        # the callbacks' on_grad_computed; Adam needs no closure and no callback here
+        # listens, so the step is the plain one (a sixth of a small fit's time).
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.optimizer_.step()
+        return step
+
+    def _set_training(self, training=True):
+        # skorch sets the mode of every module at every batch; it only changes when
+        # training and validation alternate.
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
         if getattr(self.criterion_, "uses_sample_weight", False):
@@ -250,6 +277,13 @@ class _EarlyStopping(EarlyStopping):
     def on_train_end(self, net, **kwargs):
         super().on_train_end(net, **kwargs)
         self.best_model_weights_ = None  # restored; do not keep a copy
+
+
+class _NoStopping(Callback):
+    """The stopping rule of a fit that trains every planned epoch and keeps the last."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = False
 
 
 class _FiniteLossGuard(Callback):
@@ -538,6 +572,8 @@ def _callbacks(spec, has_valid, n_batches):
     patience = spec.max_epochs + 1 if spec.patience is None else spec.patience
     if spec.score_fn is not None:
         stopping = _BestScore(spec.score_fn, patience, spec.tol)
+    elif spec.patience is None and not has_valid:
+        stopping = _NoStopping()  # nothing to watch: every planned epoch is trained
     else:
         stopping = _EarlyStopping(
             monitor="valid_loss" if has_valid else "train_loss",

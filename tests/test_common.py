@@ -20,5 +20,6 @@ def test_default_estimator_passes_checks(estimator, check):
 @pytest.mark.exhaustive
 @parametrize_with_checks(EXHAUSTIVE_DEFAULTS)
 def test_exhaustive_default_estimator_passes_checks(estimator, check):
-    """Same promise for the defaults that take minutes (``pytest -m exhaustive``)."""
+    """Same promise for the network estimators' defaults, whose batteries take minutes
+    (``pytest -m exhaustive``)."""
     check(estimator)
