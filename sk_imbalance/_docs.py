@@ -52,7 +52,9 @@ _SHARED_PARAMS_DOC = {
         trained on all the data (an internal split would take data from that network
         and, on long-tailed data, leaves the rare classes out of the held-out set; in
         the measurements of ``research/calibration/FINDINGS.md`` cross-fitting was the
-        better source). :class:`~sk_imbalance.LogitAdjustedClassifierCV` with
+        better source); a held-out row whose class has fewer than 3 rows in its fold
+        network's training data is left out of the fit (its logits come from a
+        network that barely saw the class). :class:`~sk_imbalance.LogitAdjustedClassifierCV` with
         ``adjustment="post_hoc"`` reuses its search's fold networks when its folds
         partition the data. Classes with fewer samples than folds cannot be
         calibrated from the training data (see the user guide, "Probabilities and

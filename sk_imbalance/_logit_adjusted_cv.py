@@ -10,6 +10,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 
 from ._base import Targets, fit_atomically, fit_encoded
+from ._classifier import leave_out_rarely_seen
 from ._compat import StrOptions, _check_method_params, _raise_for_params, _routing_enabled
 from ._docs import fill_shared_doc
 from ._logit_adjusted import LogitAdjustedClassifier
@@ -264,10 +265,13 @@ class LogitAdjustedClassifierCV(LogitAdjustedClassifier):
         if self.calibration is not None and self.adjustment == "post_hoc" and partition:
             # The post-hoc fold networks do not depend on tau: their out-of-fold
             # training-prior logits (the raw logits) calibrate the final network.
-            logits = np.empty((X.shape[0], len(targets.attrs["classes_"])))
-            for est, (_, te) in zip(folds, splits, strict=True):
+            n_classes = len(targets.attrs["classes_"])
+            logits = np.empty((X.shape[0], n_classes))
+            weights = np.array(sample_weight, dtype=np.float64, copy=True)
+            for est, (tr, te) in zip(folds, splits, strict=True):
                 logits[te] = est._forward(X[te], post=est._training_prior_rule())
-            oof = (logits, targets.y, sample_weight)
+                leave_out_rarely_seen(weights, targets.y, tr, te, n_classes)
+            oof = (logits, targets.y, weights)
         attrs = self._with_calibration(attrs, X, targets, sample_weight, held_out, oof=oof)
         attrs.update(
             best_score_=float(scores.mean(axis=0)[best]),

@@ -254,3 +254,56 @@ def test_a_pickle_from_before_calibration_loads_uncalibrated(data):
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     loaded.fit_prior_shift(X[:50])
     assert loaded.deployment_prior_.shape == (3,)
+
+
+def test_leave_out_rarely_seen_zeroes_only_rows_of_classes_rare_in_the_fold():
+    from sk_imbalance._classifier import CALIBRATION_MIN_SEEN, leave_out_rarely_seen
+
+    assert CALIBRATION_MIN_SEEN == 3
+    y = np.array([0, 0, 0, 1, 1, 1, 2, 2, 0, 1, 2])
+    w = np.arange(1.0, 12.0)
+    train, test = np.arange(8), np.array([8, 9, 10])  # class 2: 2 training rows
+    leave_out_rarely_seen(w, y, train, test, 3)
+    np.testing.assert_array_equal(w, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0])
+    w = np.arange(1.0, 12.0)
+    train, test = np.concatenate([np.arange(8), [10]]), np.array([8, 9])  # all seen 3 times
+    leave_out_rarely_seen(w, y, train, test, 3)
+    np.testing.assert_array_equal(w, np.arange(1.0, 12.0))
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class")
+@pytest.mark.parametrize("cv_estimator", [False, True])
+def test_held_out_rows_of_a_class_its_fold_rarely_saw_are_left_out(cv_estimator, monkeypatch):
+    """5 folds: a class of 2 samples is held out by fold networks that saw it once, so
+    the calibration fit gets its rows with weight 0; with 4 samples each fold network
+    saw 3 and the rows count (the rest always as given)."""
+    from sk_imbalance import _classifier
+
+    X, y = make_classification(
+        200, 6, n_informative=4, n_classes=3, weights=[0.7, 0.28, 0.02], random_state=1
+    )
+    rare = np.flatnonzero(y == 2)
+    assert rare.size >= 4
+    y[rare[4:]] = 1  # exactly 4 samples of class 2
+    seen = {}
+    real = _classifier.fit_calibration
+
+    def spy(logits, y_, *, method, sample_weight):
+        seen["w"], seen["y"] = np.asarray(sample_weight), np.asarray(y_)
+        return real(logits, y_, method=method, sample_weight=sample_weight)
+
+    monkeypatch.setattr(_classifier, "fit_calibration", spy)
+    if cv_estimator:
+        clf = LogitAdjustedClassifierCV(taus=[1.0], cv=5, calibration="temperature", **COUNTED)
+    else:
+        clf = LogitAdjustedClassifier(calibration="temperature", **COUNTED)
+    clf.fit(X, y)
+    assert clf.calibration_source_ == "cross_fitting"
+    w, codes = seen["w"], seen["y"]
+    rare_code = list(clf.classes_).index(2)
+    assert np.all(w == 1.0)  # 4 samples in 5 stratified folds: each fold network saw 3
+    y2 = y.copy()
+    y2[rare[2:4]] = 1  # 2 samples: each fold network saw at most 1
+    clf.fit(X, y2)
+    w, codes = seen["w"], seen["y"]
+    assert np.all(w[codes == rare_code] == 0.0) and np.all(w[codes != rare_code] == 1.0)
