@@ -49,9 +49,10 @@ def leave_out_rarely_seen(weights, y, train, test, n_classes):
     once or twice: they say "(almost) never recognised", which the final network, which
     saw every sample of the class, is not, and on long-tailed data they drag the fitted
     temperature and biases towards that. Measured on long-tailed digits (imbalance ratio
-    100, 2 seeds, ``research/calibration/FINDINGS.md``): the mean L1 error of
+    100, ``research/calibration/FINDINGS.md``): on 2 seeds the mean L1 error of
     ``fit_prior_shift`` after temperature scaling went from 0.92 (all rows) to 0.39
-    (rows of unseen classes left out) and 0.30 (fewer than 3 seen; 0.53 uncalibrated).
+    (rows of unseen classes left out) and 0.30 (fewer than 3 seen; 0.53 uncalibrated);
+    over 5 seeds BCTS went from 0.99 to 0.55 (0.52 uncalibrated).
     """
     seen = np.bincount(y[train], minlength=n_classes)
     weights[test[seen[y[test]] < CALIBRATION_MIN_SEEN]] = 0.0
