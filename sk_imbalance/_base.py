@@ -10,6 +10,7 @@ estimator, computed once per call and applied to every chunk of network outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable
@@ -29,7 +30,16 @@ from ._docs import AUTO_STEPS, SHARED_CONSTRAINTS, fill_shared_doc
 from ._persistence import InconsistentVersionWarning, dump_state, load_state, place_network
 from ._validation import check_labels, check_weights, torch_ready, validate_predict_input
 from .losses import MemberMean
-from .networks import MLP, Ensemble, EnsembleMLP, set_output_bias
+from .networks import (
+    MLP,
+    Encoded,
+    Ensemble,
+    EnsembleMLP,
+    FirstColumns,
+    PiecewiseLinearEncoding,
+    piecewise_linear_edges,
+    set_output_bias,
+)
 
 __all__ = [
     "BaseNeuralEstimator",
@@ -176,6 +186,22 @@ def fit_encoded(estimator, X, targets, sample_weight, held_out=None, **decisions
     n_train = X_fit.shape[0] - (0 if valid is None else len(valid))
     spec = estimator._train_spec(X_fit, problem, seed, n_train)
     n_features = X.shape[1]
+    mode = getattr(estimator, "feature_encoding", None)
+    encoded = mode == "piecewise_linear" or (
+        mode == "mixed" and getattr(estimator, "n_members", 1) > 1
+    )
+    if encoded:  # bin edges of the training rows, for _build_module
+        # the user's weights (not class weights): a zero weight leaves the row out, an
+        # integer weight repeats it
+        w_fit = sample_weight if rows is None else sample_weight[rows]
+        rows_fit = X_fit if valid is None else np.delete(X_fit, valid, axis=0)
+        w_fit = w_fit if valid is None else np.delete(w_fit, valid)
+        edges = piecewise_linear_edges(
+            torch.as_tensor(np.ascontiguousarray(rows_fit)),
+            estimator.n_bins,
+            torch.as_tensor(np.asarray(w_fit, dtype=np.float64)),
+        )
+        problem = dataclasses.replace(problem, build={**problem.build, "bin_edges": edges})
 
     def build():
         module = estimator._build_module(n_features, problem.n_outputs, problem)
@@ -198,6 +224,7 @@ def fit_encoded(estimator, X, targets, sample_weight, held_out=None, **decisions
     attrs = {
         **targets.attrs,
         **problem.attrs,
+        **({"bin_edges_": [e.numpy() for e in edges]} if encoded else {}),
         "module_": result.module,
         "device_": spec.device,
         "dtype_": str(spec.dtype)[len("torch.") :],
@@ -382,19 +409,46 @@ class BaseNeuralEstimator(BaseEstimator):
 
     def _build_module(self, n_features, n_outputs, problem):
         k = getattr(self, "n_members", 1)
+        mode = getattr(self, "feature_encoding", None)
+        edges = problem.build.get("bin_edges") if mode is not None else None
+        # "mixed": the last k // 2 members see the encoding
+        encoded = [
+            edges is not None and (mode == "piecewise_linear" or m >= k - k // 2) for m in range(k)
+        ]
+        encoding = PiecewiseLinearEncoding(edges) if any(encoded) else None
+        n_in = n_features if encoding is None else encoding.n_outputs
         if self.module is not None:
-            members = [self.module(n_features, n_outputs) for _ in range(k)]
-            for module in members:
+            members = []
+            for m in range(k):
+                module = self.module(n_in if encoded[m] else n_features, n_outputs)
                 if not isinstance(module, torch.nn.Module):
                     raise TypeError(
                         "`module` must return a torch.nn.Module when called as "
                         f"module(n_features, n_outputs); got {type(module).__name__}."
                     )
-            return members[0] if k == 1 else Ensemble(members)
-        sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-        if k == 1:
-            return MLP(n_features, n_outputs, sizes, self.activation, self.dropout)
-        return EnsembleMLP(n_features, n_outputs, k, sizes, self.activation, self.dropout)
+                members.append(
+                    module if encoded[m] or encoding is None else FirstColumns(n_features, module)
+                )
+            network = members[0] if k == 1 else Ensemble(members)
+        else:
+            sizes = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
+            if k == 1:
+                network = MLP(n_in, n_outputs, sizes, self.activation, self.dropout)
+            else:
+                member_inputs = None
+                if encoding is not None and not all(encoded):
+                    if not sizes:
+                        raise ValueError(
+                            "feature_encoding='mixed' needs a hidden layer: with "
+                            "hidden_layer_sizes=() use 'piecewise_linear' or None."
+                        )
+                    member_inputs = torch.zeros(k, n_in, dtype=torch.bool)
+                    member_inputs[:, :n_features] = True
+                    member_inputs[torch.as_tensor(encoded)] = True
+                network = EnsembleMLP(
+                    n_in, n_outputs, k, sizes, self.activation, self.dropout, member_inputs
+                )
+        return network if encoding is None else Encoded(encoding, network)
 
     # ------------------------------------------------------------- prediction
     def _validate_X_predict(self, X):

@@ -15,6 +15,8 @@ SHARED_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
+    "feature_encoding": [None, StrOptions({"piecewise_linear", "mixed"})],
+    "n_bins": [Interval(Integral, 1, None, closed="left")],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "learning_rate_schedule": [StrOptions({"warmup_cosine", "constant"})],
     "weight_decay": [Interval(Real, 0, None, closed="left"), "array-like"],
@@ -78,6 +80,24 @@ _SHARED_PARAMS_DOC = {
     "dropout": """
     dropout : float in [0, 1), default={default}
         Dropout probability after each hidden layer.""",
+    "feature_encoding": """
+    feature_encoding : {{"mixed", "piecewise_linear"}} or None, default={default}
+        What the default MLP's members see. ``None``: the features. ``"piecewise_linear"``:
+        the features and their piecewise-linear encodings
+        (:class:`~sk_imbalance.networks.PiecewiseLinearEncoding`, Gorishniy et al.,
+        2022) on ``n_bins`` bins per feature at the training quantiles, which let a
+        member respond to thresholds along each feature as a tree does. ``"mixed"``:
+        the last ``n_members // 2`` members see the encoding and the others the
+        features only, so the ensemble averages both kinds (with the default
+        ``weight_decay``, each kind gets every strength); with one member, no
+        encoding. The bin edges are fitted on the training rows (not the
+        early-stopping split) and kept in the network (``module_.encoding``). With
+        your own ``module``, an encoded member is ``module(n_encoded, n_outputs)`` on the
+        encoded input, whose first ``n_features`` columns are the features.""",
+    "n_bins": """
+    n_bins : int, default={default}
+        Largest number of bins per feature of ``feature_encoding`` (a feature with
+        fewer distinct values gets fewer).""",
     "learning_rate_init": """
     learning_rate_init : float, default={default}
         Learning rate of the AdamW optimiser (its peak under a schedule).""",

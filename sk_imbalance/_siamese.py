@@ -261,7 +261,8 @@ class SiameseAMSoftmaxEncoder(
         **{
             k: v
             for k, v in BaseNeuralEstimator._parameter_constraints.items()
-            if k not in ("n_members", "learning_rate_schedule")  # one encoder, constant rate
+            # one encoder, constant rate, the encoder's own input
+            if k not in ("n_members", "learning_rate_schedule", "feature_encoding", "n_bins")
         },
         "embedding_dim": [None, Interval(Integral, 1, None, closed="left")],
         "margin": [Interval(Real, 0, None, closed="left")],

@@ -155,6 +155,8 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        feature_encoding=None,
+        n_bins=4,
         learning_rate_init=2e-3,
         learning_rate_schedule="warmup_cosine",
         weight_decay=(0.1, 0.3, 1.0, 3.0),
@@ -179,6 +181,8 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.feature_encoding = feature_encoding
+        self.n_bins = n_bins
         self.learning_rate_init = learning_rate_init
         self.learning_rate_schedule = learning_rate_schedule
         self.weight_decay = weight_decay

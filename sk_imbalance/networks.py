@@ -23,10 +23,14 @@ __all__ = [
     "EnsembleMLP",
     "BoundedScores",
     "CosineClassifierNetwork",
+    "Encoded",
+    "FirstColumns",
+    "PiecewiseLinearEncoding",
     "GRUEncoder",
     "ResidualMLPEncoder",
     "cosine_logits",
     "find_output_layer",
+    "piecewise_linear_edges",
     "set_output_bias",
     "unit_rows",
 ]
@@ -144,11 +148,18 @@ class EnsembleMLP(nn.Module):
         Non-linearity after each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
+    member_inputs : Tensor of shape (n_members, n_features) or None, default=None
+        Which inputs each member sees (booleans): member ``m`` is an MLP on the
+        features where ``member_inputs[m]`` is true, initialised for that fan-in, and
+        its first-layer weights on the other inputs stay 0. None: every member sees
+        every input. Needs a hidden layer.
 
     Attributes
     ----------
     output : EnsembleLinear
         The members' output layers (``adjustment="bias_init"`` initialises their biases).
+    input_mask : Tensor of shape (n_features, n_members * hidden_layer_sizes[0]) or None
+        The first layer's fixed mask (a buffer) when ``member_inputs`` is given.
 
     References
     ----------
@@ -164,6 +175,7 @@ class EnsembleMLP(nn.Module):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        member_inputs=None,
     ):
         super().__init__()
         self.n_members = k = int(n_members)
@@ -177,21 +189,47 @@ class EnsembleMLP(nn.Module):
                 torch.empty(n_features, k * sizes[0]).uniform_(-bound, bound)
             )
             self.first_bias = nn.Parameter(torch.empty(k * sizes[0]).uniform_(-bound, bound))
+            if member_inputs is not None:
+                self._mask_members(torch.as_tensor(member_inputs, dtype=torch.bool), sizes[0])
+            else:
+                self.input_mask = None
             self.hidden = nn.ModuleList(
                 [EnsembleLinear(k, a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
             )
             self.output = EnsembleLinear(k, sizes[-1], n_outputs)
         else:
-            self.first_weight = self.first_bias = None
+            if member_inputs is not None:
+                raise ValueError("member_inputs needs a hidden layer (hidden_layer_sizes=()).")
+            self.first_weight = self.first_bias = self.input_mask = None
             self.hidden = nn.ModuleList()
             self.output = EnsembleLinear(k, n_features, n_outputs)
+
+    @torch.no_grad()
+    def _mask_members(self, member_inputs, width):
+        k, n_features = self.n_members, self.first_weight.shape[0]
+        if member_inputs.shape != (k, n_features) or not bool(member_inputs.any(dim=1).all()):
+            raise ValueError(
+                f"member_inputs must be a ({k}, {n_features}) boolean mask with at least "
+                f"one input per member; got shape {tuple(member_inputs.shape)}."
+            )
+        mask = member_inputs.T.repeat_interleave(width, dim=1).to(self.first_weight.dtype)
+        # nn.Linear's bound 1/sqrt(fan_in) for each member's own fan-in.
+        rescale = (n_features / member_inputs.sum(dim=1).to(mask.dtype)).sqrt()
+        rescale = rescale.repeat_interleave(width)
+        self.first_weight.mul_(mask * rescale)
+        self.first_bias.mul_(rescale)
+        self.register_buffer("input_mask", mask)
 
     def forward(self, X):
         k = self.n_members
         if self.first_weight is None:
             h = X[:, None, :].expand(-1, k, -1)
         else:
-            h = torch.addmm(self.first_bias, X, self.first_weight).view(X.shape[0], k, -1)
+            weight = self.first_weight
+            mask = getattr(self, "input_mask", None)  # absent from older pickles
+            if mask is not None:
+                weight = weight * mask
+            h = torch.addmm(self.first_bias, X, weight).view(X.shape[0], k, -1)
             h = self.dropout(self.activation(h))
             for layer in self.hidden:
                 h = self.dropout(self.activation(layer(h)))
@@ -276,6 +314,164 @@ class Ensemble(nn.Module):
             for member, wd in zip(self.members, weight_decay, strict=True)
             for p in member.parameters()
         ]
+
+
+def piecewise_linear_edges(X, n_bins, sample_weight=None):
+    """Bin edges of each feature at its training quantiles (for :class:`PiecewiseLinearEncoding`).
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Training features.
+    n_bins : int
+        Largest number of bins per feature: the edges are the quantiles at
+        ``0, 1 / n_bins, ..., 1``, with repeated values dropped (a feature with few
+        distinct values gets fewer bins; a constant feature one bin of width 1).
+    sample_weight : Tensor of shape (n_samples,) or None, default=None
+        Non-negative weights: the quantiles are those of the weighted empirical
+        distribution (the "inverted CDF" definition, the smallest value whose
+        cumulative weight reaches the level), so an integer weight is the same as
+        repeating the row and a zero weight the same as leaving it out.
+
+    Returns
+    -------
+    list of Tensor
+        One increasing 1-D float64 tensor of at least 2 edges per feature.
+    """
+    X = X.to(torch.float64)
+    w = torch.ones(X.shape[0], dtype=torch.float64) if sample_weight is None else sample_weight
+    w = torch.as_tensor(w, dtype=torch.float64)
+    keep = w > 0
+    X, w = X[keep], w[keep]
+    levels = torch.linspace(0, 1, int(n_bins) + 1, dtype=torch.float64)
+    edges = []
+    for column in X.T:
+        values, order = torch.sort(column)
+        cdf = torch.cumsum(w[order], 0)
+        cdf = cdf / cdf[-1]
+        # the first value whose cumulative weight reaches each level (1e-12: rounding)
+        index = torch.searchsorted(cdf, levels - 1e-12).clamp(max=len(values) - 1)
+        e = torch.unique(values[index])
+        if e.numel() == 1:
+            e = torch.cat([e, e + 1])
+        edges.append(e)
+    return edges
+
+
+class PiecewiseLinearEncoding(nn.Module):
+    r"""The features followed by their piecewise-linear encodings on fixed bin edges.
+
+    The encoding of Gorishniy, Rubachev and Babenko (2022, "PLE" with quantile bins):
+    feature :math:`x` with edges :math:`b_0 < \dots < b_T` gets :math:`T` values
+    :math:`e_t = (x - b_{t-1}) / (b_t - b_{t-1})`, clipped to 1 for bins below
+    :math:`x`'s and to 0 for bins above it (the first bin is not clipped below, the
+    last not above), so that a network's first layer can respond to each bin
+    separately: steps and thresholds along each feature, as trees have. The output
+    is ``[x, e(x_1), ..., e(x_F)]`` of width ``n_features * (1 + n_bins)``, where
+    ``n_bins`` is the largest ``T``; a feature with fewer bins has zeros in the rest.
+
+    Parameters
+    ----------
+    edges : list of Tensor
+        The bin edges of each feature (:func:`piecewise_linear_edges`).
+
+    Attributes
+    ----------
+    n_features : int
+        Input width.
+    n_bins : int
+        Encoded values per feature.
+    n_outputs : int
+        Output width, ``n_features * (1 + n_bins)``; the first ``n_features`` columns
+        are the input.
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, I. Rubachev and A. Babenko, "On Embeddings for Numerical
+       Features in Tabular Deep Learning", NeurIPS 2022.
+    """
+
+    def __init__(self, edges):
+        super().__init__()
+        self.n_features = len(edges)
+        self.n_bins = t_max = max(len(e) - 1 for e in edges)
+        self.n_outputs = self.n_features * (1 + t_max)
+        lower = torch.zeros(self.n_features, t_max, dtype=torch.float64)
+        scale = torch.zeros_like(lower)
+        low = torch.zeros_like(lower)  # clip below: 0, or -inf for the first bin
+        high = torch.ones_like(lower)  # clip above: 1, or +inf for the last bin
+        for j, e in enumerate(edges):
+            e = torch.as_tensor(e, dtype=torch.float64)
+            t = len(e) - 1
+            lower[j, :t] = e[:-1]
+            scale[j, :t] = 1.0 / (e[1:] - e[:-1])
+            low[j, 0] = -math.inf
+            high[j, t - 1] = math.inf
+            high[j, t:] = 0.0  # unused bins: always 0
+        self.register_buffer("lower", lower)
+        self.register_buffer("scale", scale)
+        self.register_buffer("low", low)
+        self.register_buffer("high", high)
+
+    def forward(self, X):
+        z = (X[:, :, None] - self.lower) * self.scale
+        z = torch.maximum(torch.minimum(z, self.high), self.low)  # unused bins stay 0
+        return torch.cat([X, z.flatten(1)], dim=1)
+
+
+class Encoded(nn.Module):
+    """A fixed input encoding followed by a network: ``network(encoding(X))``.
+
+    Parameters
+    ----------
+    encoding : torch.nn.Module
+        E.g. :class:`PiecewiseLinearEncoding`; it has no trained parameters.
+    network : torch.nn.Module
+        The trained network on the encoded input.
+    """
+
+    def __init__(self, encoding, network):
+        super().__init__()
+        self.encoding = encoding
+        self.network = network
+        self.n_members = getattr(network, "n_members", 1)
+
+    def forward(self, X):
+        return self.network(self.encoding(X))
+
+    def member_weight_decay(self, weight_decay):
+        """The network's parameters with their members' decays (see :class:`EnsembleMLP`).
+
+        Parameters
+        ----------
+        weight_decay : Tensor of shape (n_members,)
+            One decoupled weight-decay strength per member.
+
+        Returns
+        -------
+        list of (torch.nn.Parameter, Tensor)
+        """
+        return self.network.member_weight_decay(weight_decay)
+
+
+class FirstColumns(nn.Module):
+    """``network(X[:, :n_columns])``: a member of an ensemble that sees only some inputs.
+
+    Parameters
+    ----------
+    n_columns : int
+        Leading columns passed on.
+    network : torch.nn.Module
+        The network on them.
+    """
+
+    def __init__(self, n_columns, network):
+        super().__init__()
+        self.n_columns = int(n_columns)
+        self.network = network
+
+    def forward(self, X):
+        return self.network(X[:, : self.n_columns])
 
 
 class BoundedScores(nn.Module):
@@ -380,6 +576,9 @@ def set_output_bias(module: nn.Module, bias: torch.Tensor) -> None:
     if isinstance(module, Ensemble):
         for member in module.members:
             set_output_bias(member, bias)
+        return
+    if isinstance(module, (Encoded, FirstColumns)):
+        set_output_bias(module.network, bias)
         return
     layer = find_output_layer(module, bias.shape[0])
     layer.bias.copy_(

@@ -98,6 +98,8 @@ OTHER = {
     "n_members": lambda v: 3 if v != 3 else 1,
     "learning_rate_schedule": lambda v: "constant" if v != "constant" else "warmup_cosine",
     "hidden_layer_sizes": lambda v: (3,),
+    "feature_encoding": lambda v: "piecewise_linear" if v != "piecewise_linear" else None,
+    "n_bins": lambda v: v + 3,
     "activation": lambda v: "tanh",
     "dropout": lambda v: 0.5,
     "learning_rate_init": lambda v: 0.5,

@@ -46,7 +46,10 @@ def digits_lt():
 def fitted_digits(digits_lt):
     d = digits_lt
     return {
-        mode: LogitAdjustedClassifier(adjustment=mode, random_state=0).fit(d.X_train, d.y_train)
+        # pixels: the recipe page's advice for image-like input, no feature encoding
+        mode: LogitAdjustedClassifier(adjustment=mode, feature_encoding=None, random_state=0).fit(
+            d.X_train, d.y_train
+        )
         for mode in MODES
     }
 
@@ -132,7 +135,8 @@ def test_bias_init_sets_output_bias_to_scaled_log_prior(imbalanced):
     clf = LogitAdjustedClassifier(
         adjustment="bias_init", tau=0.7, max_iter=1, learning_rate_init=1e-12, random_state=0
     ).fit(X, y)
-    bias = clf.module_.output.bias.detach().numpy()  # (n_members, n_classes)
+    # the default network: the feature encoding, then the packed ensemble
+    bias = clf.module_.network.output.bias.detach().numpy()  # (n_members, n_classes)
     assert bias.shape == (8, 3)
     np.testing.assert_allclose(bias, np.tile(0.7 * np.log(clf.class_prior_), (8, 1)), rtol=1e-6)
 
@@ -249,7 +253,7 @@ def test_custom_module(imbalanced):
     assert clf.score(X, y) > 0.6
     # with the default 8 members: 8 independent copies, each with the prior as its bias
     ens = LogitAdjustedClassifier(
-        module=linear, adjustment="bias_init", weight_decay=0.1, **TRAINED
+        module=linear, adjustment="bias_init", weight_decay=0.1, feature_encoding=None, **TRAINED
     ).fit(X, y)
     assert len(ens.module_.members) == 8
     assert all(isinstance(m, torch.nn.Linear) for m in ens.module_.members)

@@ -234,7 +234,8 @@ def test_inputs_are_never_modified(name, module):
 def test_an_in_place_module_trains_on_the_data_given():
     """Each epoch sees the original rows, not those its previous epoch overwrote."""
     X, y = make_data("LogitAdjustedClassifier")
-    kw = dict(batch_size=500, max_iter=8)  # one batch: views of the stored data
+    # one batch: views of the stored data; the module sees the features themselves
+    kw = dict(batch_size=500, max_iter=8, feature_encoding=None)
     ours = _fit(LogitAdjustedClassifier(**{**SMALL, **kw}, module=InPlaceScaling), X, y)
     Xs = (X - 1.0) * 0.5
 

@@ -1,0 +1,275 @@
+"""Candidates of the package's own estimators under the main job's protocol.
+
+    python research/quality/main_job_probe.py NAME [NAME ...] [--jobs 2] [--datasets ...]
+    python research/quality/main_job_probe.py --report NAME [NAME ...]
+
+Each candidate (``CANDIDATES`` below) is a factory of an estimator built from the
+package; it is fitted with ``sk_imbalance.benchmark.run_benchmark`` on the 28
+development sets with exactly the main job's protocol (3-fold stratified CV x 2
+repeats, seed 0, float32 features, one thread per fit), and compared with the
+incumbents' scores of the main job's last default run (``results/main_job_dev.csv.gz``,
+from ``sk-imbalance benchmark --data-dir shared/data/keel_dev --target target``), so only
+the candidate is refitted. Scores go to ``results/probe_<NAME>.csv``; the summary prints
+mean, average rank among the candidate and the 8 incumbents that finished on every set
+(RUSBoost failed on 5 and is left out, as in the main job), W/T/L and the Wilcoxon p
+against the best incumbent, and the paired difference to today's ``logit_adjusted``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse
+import glob
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
+from sk_imbalance.benchmark import Method, compare_methods, run_benchmark
+from sk_imbalance.datasets import load_csv
+from sk_imbalance.networks import MLP
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DEV = HERE.parents[2] / "shared" / "data" / "keel_dev"
+METRICS = ["balanced_accuracy", "g_mean", "roc_auc"]
+
+
+class PiecewiseLinear(BaseEstimator, TransformerMixin):
+    """Piecewise-linear encoding of each feature on its training quantiles.
+
+    Gorishniy, Rubachev and Babenko (NeurIPS 2022), "PLE-Q": bin edges are the
+    ``n_bins + 1`` training quantiles of the feature (duplicates dropped); bin ``t`` of a
+    value is 0 below the bin, 1 above it and linear inside; the first bin is not clipped
+    below, the last not above. ``keep_raw`` appends the input itself.
+    """
+
+    def __init__(self, n_bins=16, keep_raw=False, pad=False):
+        self.n_bins = n_bins
+        self.keep_raw = keep_raw
+        self.pad = pad
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float64)
+        self.edges_ = []
+        for j in range(X.shape[1]):
+            e = np.unique(np.quantile(X[:, j], np.linspace(0, 1, self.n_bins + 1)))
+            if len(e) == 1:
+                e = np.array([e[0], e[0] + 1.0])
+            self.edges_.append(e)
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X)
+        out = []
+        for j, e in enumerate(self.edges_):
+            x = X[:, j : j + 1].astype(np.float64)
+            lo, width = e[:-1], np.diff(e)
+            z = (x - lo) / width
+            if len(lo) > 1:
+                z[:, :-1] = np.minimum(z[:, :-1], 1.0)
+                z[:, 1:] = np.maximum(z[:, 1:], 0.0)
+            if self.pad:  # exactly n_bins columns per feature (zeros for dropped bins)
+                z = np.hstack([z, np.zeros((len(x), self.n_bins - z.shape[1]))])
+            out.append(z)
+        if self.keep_raw:  # the raw features first
+            out.insert(0, X.astype(np.float64))
+        return np.hstack(out).astype(X.dtype)
+
+
+class _Slice(torch.nn.Module):
+    def __init__(self, stop, net):
+        super().__init__()
+        self.stop, self.net = stop, net
+
+    def forward(self, X):
+        return self.net(X[:, : self.stop])
+
+
+class MixedMembers:
+    """``module=`` factory: member m sees the raw features only when ``pattern[m]`` is "r",
+    else raw + padded piecewise-linear encoding (``PiecewiseLinear(T, True, pad=True)``)."""
+
+    def __init__(self, n_bins, pattern, hidden=(100,)):
+        self.n_bins, self.pattern, self.hidden, self.calls = n_bins, pattern, hidden, 0
+
+    def __call__(self, n_in, n_out):
+        m = self.calls % len(self.pattern)
+        self.calls += 1
+        n_raw = n_in // (self.n_bins + 1)
+        if self.pattern[m] == "r":
+            return _Slice(n_raw, MLP(n_raw, n_out, self.hidden, "relu", 0.0))
+        return MLP(n_in, n_out, self.hidden, "relu", 0.0)
+
+
+def _la(**kw):
+    return lambda s: make_pipeline(StandardScaler(), LogitAdjustedClassifier(**s.network(**kw)))
+
+
+def _la_ple(n_bins=16, keep_raw=False, **kw):
+    return lambda s: make_pipeline(
+        StandardScaler(),
+        PiecewiseLinear(n_bins, keep_raw),
+        LogitAdjustedClassifier(**s.network(**kw)),
+    )
+
+
+CANDIDATES = {
+    "la_default": _la(),
+    "ple16": _la_ple(16),
+    "ple16_raw": _la_ple(16, True),
+    "ple8_raw": _la_ple(8, True),
+    "ple32_raw": _la_ple(32, True),
+    "focal_ple16_raw": lambda s: make_pipeline(
+        StandardScaler(), PiecewiseLinear(16, True), FocalClassifier(**s.network())
+    ),
+    # members alternate raw / raw+PLE; decays (0.1, 0.1, 0.3, 0.3, 1, 1, 3, 3): each kind
+    # gets every decay
+    "mix16": lambda s: make_pipeline(
+        StandardScaler(),
+        PiecewiseLinear(16, True, pad=True),
+        LogitAdjustedClassifier(
+            **s.network(
+                module=MixedMembers(16, "rp" * 4),
+                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
+            )
+        ),
+    ),
+    "mix8": lambda s: make_pipeline(
+        StandardScaler(),
+        PiecewiseLinear(8, True, pad=True),
+        LogitAdjustedClassifier(
+            **s.network(
+                module=MixedMembers(8, "rp" * 4),
+                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
+            )
+        ),
+    ),
+    "ple4_raw": _la_ple(4, True),
+    "mix4": lambda s: make_pipeline(
+        StandardScaler(),
+        PiecewiseLinear(4, True, pad=True),
+        LogitAdjustedClassifier(
+            **s.network(
+                module=MixedMembers(4, "rp" * 4),
+                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
+            )
+        ),
+    ),
+    "mix8_quarter": lambda s: make_pipeline(  # 2 of the 8 members encoded
+        StandardScaler(),
+        PiecewiseLinear(8, True, pad=True),
+        LogitAdjustedClassifier(
+            **s.network(
+                module=MixedMembers(8, "rrrp" * 2),
+                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
+            )
+        ),
+    ),
+    "ple8_raw_wd3x": _la_ple(8, True, weight_decay=(0.3, 1.0, 3.0, 10.0)),
+    # the package's own option (packed ensemble; the last 4 members encoded)
+    "pkg_mixed8": _la(feature_encoding="mixed", n_bins=8),
+    "pkg_mixed4": _la(feature_encoding="mixed", n_bins=4),
+    "pkg_mixed16": _la(feature_encoding="mixed", n_bins=16),
+    "pkg_mixed2": _la(feature_encoding="mixed", n_bins=2),
+    "pkg_mixed3": _la(feature_encoding="mixed", n_bins=3),
+    "pkg_ple4": _la(feature_encoding="piecewise_linear", n_bins=4),
+    "cwb_ple16_raw": _la_ple(16, True, adjustment="none", class_weight="balanced"),
+}
+
+
+def _data(names=None):
+    data = []
+    for path in sorted(glob.glob(str(DEV / "*.csv"))):
+        name = Path(path).stem
+        if name == "INDEX" or (names and name not in names):
+            continue
+        X, y = load_csv(path, "target")
+        data.append((name, X.astype("float32"), np.asarray(y)))
+    return data
+
+
+def run(name, jobs, names):
+    method = Method(name, CANDIDATES[name], "ours", name)
+    start = time.perf_counter()
+    scores = run_benchmark(
+        [method],
+        _data(names),
+        cv=3,
+        n_repeats=2,
+        random_state=0,
+        n_jobs=jobs,
+        n_threads=1,
+        progress=False,
+    )
+    print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
+    scores.to_csv(RESULTS / f"probe_{name}.csv", index=False)
+
+
+def report(names):
+    base = pd.read_csv(RESULTS / "main_job_dev.csv.gz")
+    inc = base[(base.family == "incumbent") & (base.method != "rusboost")]
+    today = base[base.method == "logit_adjusted"]
+    print(
+        "| candidate | BA mean / rank (W/T/L, p) | G-mean mean / rank (W/T/L, p) | AUC mean / rank | "
+        "vs today BA / G / AUC (wins) | median fit s (today) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        cand = pd.read_csv(RESULTS / f"probe_{name}.csv")
+        sets = cand.dataset.unique()
+        frame = pd.concat([inc[inc.dataset.isin(sets)], cand])
+        cells = []
+        for metric in METRICS:
+            c = compare_methods(frame, metric)
+            row = c.table.loc[name]
+            best = c.best_incumbent
+            cell = f"{row['mean']:.4f} / {row.avg_rank:.2f}"
+            if metric != "roc_auc":
+                cell += f" ({int(row.wins)}/{int(row.ties)}/{int(row.losses)}, p={row.p_value:.3g})"
+            cell += (
+                f" [{best} {c.table.loc[best, 'mean']:.4f} / {c.table.loc[best, 'avg_rank']:.2f}]"
+            )
+            cells.append(cell)
+        diffs = []
+        for metric in METRICS:
+            a = cand[cand.metric == metric].groupby("dataset").value.mean()
+            b = (
+                today[(today.metric == metric) & today.dataset.isin(sets)]
+                .groupby("dataset")
+                .value.mean()
+            )
+            d = (a - b).dropna()
+            diffs.append(f"{d.mean():+.4f} ({int((d > 1e-3).sum())}/{len(d)})")
+        ft = cand[cand.metric == "fit_time"].value.median()
+        ft0 = today[(today.metric == "fit_time") & today.dataset.isin(sets)].value.median()
+        print(
+            f"| {name} | " + " | ".join(cells) + f" | {' / '.join(diffs)} | {ft:.2f} ({ft0:.2f}) |"
+        )
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("names", nargs="+")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--datasets", nargs="*")
+    p.add_argument("--report", action="store_true")
+    a = p.parse_args(argv)
+    if not a.report:
+        for name in a.names:
+            run(name, a.jobs, a.datasets)
+    report(a.names)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
