@@ -486,6 +486,10 @@ class BaseNeuralEstimator(BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(load_state(self, state))
+        if "feature_encoding" in self._parameter_constraints:
+            # pickles written before the feature encoding existed: none was used
+            self.__dict__.setdefault("feature_encoding", None)
+            self.__dict__.setdefault("n_bins", 4)
         place_network(self)
 
     def _upgrade_state(self, state):

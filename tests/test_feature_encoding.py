@@ -196,3 +196,18 @@ def test_cv_and_multilabel_estimators_take_the_encoding(data):
         X, Y
     )
     assert zlpr.predict(X).shape == Y.shape
+
+
+def test_pickles_from_before_the_encoding_load_as_unencoded(data):
+    import pickle
+
+    X, y = data
+    est = LogitAdjustedClassifier(feature_encoding=None, **FAST).fit(X, y)
+    state = est.__getstate__()
+    del state["feature_encoding"], state["n_bins"]
+    old = LogitAdjustedClassifier.__new__(LogitAdjustedClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["feature_encoding"] is None and old.n_bins == 4
+    np.testing.assert_array_equal(old.predict(X), est.predict(X))
+    again = pickle.loads(pickle.dumps(old))
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
