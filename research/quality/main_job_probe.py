@@ -124,6 +124,19 @@ def _la_ple(n_bins=16, keep_raw=False, **kw):
     )
 
 
+def _la_mixed(n_bins, pattern="rp" * 4):
+    return lambda s: make_pipeline(
+        StandardScaler(),
+        PiecewiseLinear(n_bins, True, pad=True),
+        LogitAdjustedClassifier(
+            **s.network(
+                module=MixedMembers(n_bins, pattern),
+                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
+            )
+        ),
+    )
+
+
 CANDIDATES = {
     "la_default": _la(),
     "ple16": _la_ple(16),
@@ -133,49 +146,13 @@ CANDIDATES = {
     "focal_ple16_raw": lambda s: make_pipeline(
         StandardScaler(), PiecewiseLinear(16, True), FocalClassifier(**s.network())
     ),
-    # members alternate raw / raw+PLE; decays (0.1, 0.1, 0.3, 0.3, 1, 1, 3, 3): each kind
-    # gets every decay
-    "mix16": lambda s: make_pipeline(
-        StandardScaler(),
-        PiecewiseLinear(16, True, pad=True),
-        LogitAdjustedClassifier(
-            **s.network(
-                module=MixedMembers(16, "rp" * 4),
-                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
-            )
-        ),
-    ),
-    "mix8": lambda s: make_pipeline(
-        StandardScaler(),
-        PiecewiseLinear(8, True, pad=True),
-        LogitAdjustedClassifier(
-            **s.network(
-                module=MixedMembers(8, "rp" * 4),
-                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
-            )
-        ),
-    ),
+    # members alternate raw / raw+PLE (stacked, through module=); decays
+    # (0.1, 0.1, 0.3, 0.3, 1, 1, 3, 3): each kind gets every decay
+    "mix16": _la_mixed(16),
+    "mix8": _la_mixed(8),
     "ple4_raw": _la_ple(4, True),
-    "mix4": lambda s: make_pipeline(
-        StandardScaler(),
-        PiecewiseLinear(4, True, pad=True),
-        LogitAdjustedClassifier(
-            **s.network(
-                module=MixedMembers(4, "rp" * 4),
-                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
-            )
-        ),
-    ),
-    "mix8_quarter": lambda s: make_pipeline(  # 2 of the 8 members encoded
-        StandardScaler(),
-        PiecewiseLinear(8, True, pad=True),
-        LogitAdjustedClassifier(
-            **s.network(
-                module=MixedMembers(8, "rrrp" * 2),
-                weight_decay=(0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0),
-            )
-        ),
-    ),
+    "mix4": _la_mixed(4),
+    "mix8_quarter": _la_mixed(8, "rrrp" * 2),  # 2 of the 8 members encoded
     "ple8_raw_wd3x": _la_ple(8, True, weight_decay=(0.3, 1.0, 3.0, 10.0)),
     # the package's own option (packed ensemble; the last 4 members encoded)
     "pkg_mixed8": _la(feature_encoding="mixed", n_bins=8),
