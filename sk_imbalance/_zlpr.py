@@ -17,10 +17,18 @@ from ._base import BaseNeuralEstimator, Problem, Targets
 from ._classifier import encode_classes
 from ._compat import Interval, StrOptions
 from ._docs import fill_shared_doc
-from .losses import MultiLabelBCELoss, MultiLabelFocalLoss, ZLPRLoss
+from .losses import MultiLabelBCELoss, MultiLabelFocalLoss, ShiftedScoresLoss, ZLPRLoss
 from .networks import BoundedScores
 
 __all__ = ["ZLPRMultiLabelClassifier"]
+
+
+def _label_log_odds(Y, sample_weight):
+    """Each label's (weighted) training log-odds; 0 for a label never or always present."""
+    pi = (sample_weight @ Y) / sample_weight.sum()
+    ok = (pi > 0) & (pi < 1)
+    safe = np.where(ok, pi, 0.5)
+    return np.where(ok, np.log(safe / (1 - safe)), 0.0)
 
 
 @fill_shared_doc
@@ -95,6 +103,22 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         they gave a higher micro-, macro- and samples-F1 than a bound of 10 for every
         loss and data set (see the :ref:`User Guide <zlpr>`). The value used is
         ``score_bound_``.
+    tau : "auto" or float >= 0, default="auto"
+        Logit adjustment of each label, in training only: the loss sees every score
+        shifted, inside the bound, by :math:`\tau \log(\pi_i / (1 - \pi_i))`, with
+        :math:`\pi_i` the label's (weighted) frequency among the training rows
+        (:func:`sk_imbalance.losses.shift_scores`; a label that is never or always
+        present gets no shift). The network's own scores, which ``predict`` compares
+        with ``threshold``, then absorb the opposite shift: a rare label is predicted
+        where its unadjusted score would have stayed below 0. :math:`\tau = 1` moves
+        each label to the balanced decision (as many errors on its positives as on its
+        negatives); the F1 score of a rare label is best in between, which is what
+        ``tau`` sets without tuning a threshold per label. ``"auto"`` is 0.375 for
+        ``loss="zlpr"`` and 0 (no shift) for ``"bce"``/``"focal"``, the baselines the
+        method is compared with. 0.375 is this package's choice, measured on
+        ``make_imbalanced_multilabel`` with a 50:1 long tail of label frequencies
+        (``benchmarks/zlpr_vs_tuned_bce.py``; see the :ref:`User Guide <zlpr>`). The
+        value used is ``tau_``, the shifts ``score_offset_``.
     %(shared_params)s
 
     Attributes
@@ -111,6 +135,10 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         The positive weights used (``"bce"``/``"focal"`` with ``pos_weight``).
     score_bound_ : float or None
         The score bound used (``score_bound`` with ``"auto"`` resolved).
+    tau_ : float
+        The logit-adjustment strength used (``tau`` with ``"auto"`` resolved).
+    score_offset_ : ndarray of shape (`n_labels_`,) or None
+        The shift of each label's score in training (None when ``tau_`` is 0).
     %(fitted_attrs)s
 
     See Also
@@ -142,6 +170,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         "pos_weight": [None, StrOptions({"balanced"}), "array-like"],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "score_bound": [None, StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "tau": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -151,6 +180,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         pos_weight=None,
         gamma=2.0,
         score_bound="auto",
+        tau="auto",
         n_members=8,
         hidden_layer_sizes=(100,),
         activation="relu",
@@ -177,6 +207,7 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
         self.pos_weight = pos_weight
         self.gamma = gamma
         self.score_bound = score_bound
+        self.tau = tau
         self.n_members = n_members
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -250,11 +281,19 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
             criterion = MultiLabelBCELoss(pos_weight, reduction="none")
         else:
             criterion = MultiLabelFocalLoss(self.gamma, pos_weight, reduction="none")
+        bound = self._score_bound(targets.attrs["target_type_"])
+        tau = (0.375 if self.loss == "zlpr" else 0.0) if self.tau == "auto" else float(self.tau)
+        offset = None
+        if tau > 0:
+            offset = tau * _label_log_odds(Y, sample_weight)
+            criterion = ShiftedScoresLoss(criterion, torch.as_tensor(offset), bound)
         attrs = {
             "n_labels_": Y.shape[1],
             "loss_": self.loss,
-            "score_bound_": self._score_bound(targets.attrs["target_type_"]),
+            "score_bound_": bound,
             "pos_weight_": None if pos_weight is None else pos_weight.numpy(),
+            "tau_": tau,
+            "score_offset_": offset,
         }
         return Problem(criterion=criterion, n_outputs=Y.shape[1], attrs=attrs)
 
@@ -291,6 +330,10 @@ class ZLPRMultiLabelClassifier(MultiOutputMixin, ClassifierMixin, BaseNeuralEsti
                     f"per trained score); got shape {pw.shape}."
                 )
         return torch.as_tensor(pw)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self.__dict__.setdefault("tau", 0.0)  # pickles from before tau: no shift
 
     def _upgrade_state(self, state):
         # state format 1: the bound in a criterion wrapper, the reading in private names

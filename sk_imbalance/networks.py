@@ -10,6 +10,7 @@ wrapper, the similarity encoders and the cosine head. An encoder maps a
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -123,6 +124,34 @@ class EnsembleLinear(nn.Module):
         return torch.baddbmm(self.bias[:, None, :], X.transpose(0, 1), self.weight).transpose(0, 1)
 
 
+class _MemberGroups(NamedTuple):
+    products: list  # (input index, first-layer unit index) per group
+    order: object  # LongTensor putting the groups' units back in member order, or None
+
+
+def _index(positions):
+    """A slice for consecutive positions (a view, no copy), else an index tensor."""
+    positions = [int(p) for p in positions]
+    if positions == list(range(positions[0], positions[-1] + 1)):
+        return slice(positions[0], positions[-1] + 1)
+    return torch.as_tensor(positions)
+
+
+def _member_groups(input_mask, width):
+    """The members of an :class:`EnsembleMLP` grouped by the inputs they see."""
+    patterns = input_mask[:, ::width].T.bool()  # (n_members, n_features)
+    groups = {}
+    for m, row in enumerate(patterns.tolist()):
+        groups.setdefault(tuple(row), []).append(m)
+    products, units_order = [], []
+    for row, members in groups.items():
+        units = [m * width + j for m in members for j in range(width)]
+        products.append((_index([i for i, seen in enumerate(row) if seen]), _index(units)))
+        units_order.extend(units)
+    order = torch.as_tensor(units_order).argsort()
+    return _MemberGroups(products, None if units_order == sorted(units_order) else order)
+
+
 class EnsembleMLP(nn.Module):
     """``n_members`` independent MLPs in one vectorised module (a packed ensemble).
 
@@ -219,21 +248,34 @@ class EnsembleMLP(nn.Module):
         self.first_weight.mul_(mask * rescale)
         self.first_bias.mul_(rescale)
         self.register_buffer("input_mask", mask)
+        self._input_groups = _member_groups(mask, width)
 
     def forward(self, X):
         k = self.n_members
         if self.first_weight is None:
             h = X[:, None, :].expand(-1, k, -1)
         else:
-            weight = self.first_weight
-            mask = getattr(self, "input_mask", None)  # absent from older pickles
-            if mask is not None:
-                weight = weight * mask
-            h = torch.addmm(self.first_bias, X, weight).view(X.shape[0], k, -1)
+            h = self._first_layer(X).view(X.shape[0], k, -1)
             h = self.dropout(self.activation(h))
             for layer in self.hidden:
                 h = self.dropout(self.activation(layer(h)))
         return self.output(h)
+
+    def _first_layer(self, X):
+        if getattr(self, "input_mask", None) is None:  # absent from older pickles
+            return torch.addmm(self.first_bias, X, self.first_weight)
+        # One product per group of members seeing the same inputs, on those inputs only:
+        # the masked weights are never read (they stay 0: no gradient reaches them).
+        groups = getattr(self, "_input_groups", None)
+        if groups is None:
+            groups = self._input_groups = _member_groups(self.input_mask, self.first_width)
+        weight, bias = self.first_weight, self.first_bias
+        parts = [
+            torch.addmm(bias[units], X[:, inputs], weight[inputs][:, units])
+            for inputs, units in groups.products
+        ]
+        h = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        return h if groups.order is None else h[:, groups.order]
 
     def member_weight_decay(self, weight_decay):
         """Each parameter with the decay of the member each of its entries belongs to.

@@ -70,7 +70,7 @@ def _linear(n_features, n_outputs):
 #: Another valid value of every parameter (the current one is replaced by it).
 OTHER = {
     "adjustment": lambda v: "post_hoc" if v != "post_hoc" else "loss",
-    "tau": lambda v: v + 1.5,
+    "tau": lambda v: 0.75 if v == "auto" else v + 1.5,
     "class_prior": lambda v: [0.2, 0.3, 0.5],
     "class_weight": lambda v: "balanced",
     "objective": lambda v: "accuracy",

@@ -98,6 +98,27 @@ def test_masked_members_see_only_their_inputs_and_start_like_nn_linear():
         EnsembleMLP(n_in, 2, k, (), member_inputs=member_inputs)
 
 
+@pytest.mark.parametrize("layout", ["prefix", "interleaved"])
+def test_masked_first_layer_equals_the_dense_product_with_the_mask(layout):
+    # the forward pass multiplies each group of members by its own inputs only; it must
+    # equal the dense product of the masked weights, in member order, for any mask
+    torch.manual_seed(1)
+    k, n_in, width = 5, 7, 3
+    member_inputs = torch.zeros(k, n_in, dtype=torch.bool)
+    if layout == "prefix":
+        member_inputs[:, :2] = True
+        member_inputs[3:] = True
+    else:  # members 0, 2, 4 see inputs 1, 4, 6; members 1, 3 see every input
+        member_inputs[::2, [1, 4, 6]] = True
+        member_inputs[1::2] = True
+    net = EnsembleMLP(n_in, 2, k, (width,), member_inputs=member_inputs).double()
+    X = torch.randn(11, n_in, dtype=torch.float64)
+    dense = torch.addmm(net.first_bias, X, net.first_weight * net.input_mask)
+    torch.testing.assert_close(net._first_layer(X), dense)
+    net._first_layer(X).square().sum().backward()
+    assert net.first_weight.grad[~net.input_mask.bool()].abs().max() == 0
+
+
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(

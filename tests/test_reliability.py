@@ -36,7 +36,7 @@ from sk_imbalance import (
     _version,
 )
 from sk_imbalance._siamese import _HeldOutRecall
-from sk_imbalance.losses import FocalLoss, LogitAdjustedLoss, ZLPRLoss
+from sk_imbalance.losses import FocalLoss, LogitAdjustedLoss, ShiftedScoresLoss, ZLPRLoss
 
 from .conftest import NAMES, SMALL, assert_same_outputs, fitted_attrs, make, make_data, outputs
 
@@ -169,8 +169,9 @@ def test_early_stopping_restores_the_weights_of_the_best_epoch(name):
         criterion = LogitAdjustedLoss(torch.log(torch.as_tensor(est.class_prior_)), est.tau_)
     elif name == "FocalClassifier":
         criterion = FocalLoss(est.gamma, torch.as_tensor(est.alpha_))
-    else:
-        criterion = ZLPRLoss()
+    else:  # the training loss: ZLPR of the scores shifted by tau (inside the bound)
+        offset = torch.as_tensor(est.score_offset_)
+        criterion = ShiftedScoresLoss(ZLPRLoss(), offset, est.score_bound_)
     with torch.no_grad():
         out = est.module_(torch.as_tensor(X[valid]))
         target = torch.as_tensor(y[valid], dtype=out.dtype if multilabel else torch.long)

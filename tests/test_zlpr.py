@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from sk_imbalance import ZLPRMultiLabelClassifier
-from sk_imbalance.losses import zlpr_loss
+from sk_imbalance.losses import shift_scores, zlpr_loss
 
 from .conftest import QUICK
 
@@ -57,9 +57,10 @@ def test_training_loss_is_the_zlpr_loss_of_the_bounded_scores(multilabel):
     X, Y = multilabel
     # 40 single-batch steps at a constant rate (the warm-up and cosine schedule of the
     # default recipe halves the mean rate of so short a run)
-    clf = ZLPRMultiLabelClassifier(**QUICK, batch_size=300, learning_rate_schedule="constant").fit(
-        X, Y
-    )
+    clf = ZLPRMultiLabelClassifier(
+        **QUICK, tau=0, batch_size=300, learning_rate_schedule="constant"
+    ).fit(X, Y)
+    assert clf.tau_ == 0 and clf.score_offset_ is None
     s = torch.as_tensor(clf.decision_function(X))  # the mean of the members' bounded scores
     # the last logged epoch loss is computed before that epoch's (single) step
     assert float(zlpr_loss(s, torch.as_tensor(Y, dtype=s.dtype))) < clf.loss_curve_[-1]
@@ -263,3 +264,54 @@ def test_members_get_their_own_weight_decay_through_the_bounded_head(multilabel)
         for wd in (0.1, (0.1, 3.0))
     }
     assert curves[(0.1, 3.0)][-1] > curves[0.1][-1]  # the heavily decayed members fit less
+
+
+def test_tau_shifts_each_label_by_its_training_log_odds_in_training_only(multilabel):
+    X, Y = multilabel
+    Y = Y.copy()
+    Y[:, 5] = 0
+    Y[:3, 5] = 1  # a rare label: 3 of 300
+    Y[:, 4] = 1  # a label always present: no shift
+    w = np.ones(len(Y))
+    w[:3] = 2.0
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, Y, sample_weight=w)
+    assert clf.tau_ == 0.375
+    pi = np.minimum((w @ Y) / w.sum(), 0.5)  # label 4 (always present) gets no shift
+    expected = np.where(Y.all(axis=0), 0.0, 0.375 * np.log(pi / (1 - pi)))
+    np.testing.assert_allclose(clf.score_offset_, expected, rtol=1e-12)
+    # the shift is training only: the scores are the network's own, bounded
+    assert np.abs(clf.decision_function(X)).max() < 2.0
+    assert ZLPRMultiLabelClassifier(**QUICK, loss="bce").fit(X, Y).tau_ == 0  # "auto"
+    # every label here is present on fewer than half of the samples (negative log-odds):
+    # a stronger adjustment marks each on more samples
+    X, Y = multilabel
+    marked = [
+        ZLPRMultiLabelClassifier(**QUICK, tau=t).fit(X, Y).predict(X).sum(axis=0)
+        for t in (0, 0.375, 1)
+    ]
+    assert (marked[0] < marked[1]).all() and (marked[1] < marked[2]).all()
+    with pytest.raises(ValueError, match="tau"):
+        ZLPRMultiLabelClassifier(tau=-1).fit(X, Y)
+
+
+def test_shift_scores_is_the_bounded_score_of_the_shifted_output():
+    f = torch.linspace(-30, 30, 121, dtype=torch.float64)[:, None].repeat(1, 3)
+    delta = torch.tensor([-4.0, 0.0, 1.5], dtype=torch.float64)
+    for b in (0.5, 2.0, 10.0):
+        shifted = shift_scores(b * torch.tanh(f / b), delta, b)
+        torch.testing.assert_close(shifted, b * torch.tanh((f + delta) / b))
+    torch.testing.assert_close(shift_scores(f, delta), f + delta)
+    s = torch.tensor([[1.9, -1.9]], dtype=torch.float64, requires_grad=True)
+    shift_scores(s, torch.tensor([-3.0, 3.0], dtype=torch.float64), 2.0).sum().backward()
+    assert torch.isfinite(s.grad).all() and (s.grad > 0).all()
+
+
+def test_pickles_from_before_tau_load_without_a_shift(multilabel):
+    X, Y = multilabel
+    clf = ZLPRMultiLabelClassifier(**QUICK).fit(X, Y)
+    state = clf.__getstate__()
+    del state["tau"]
+    old = ZLPRMultiLabelClassifier.__new__(ZLPRMultiLabelClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["tau"] == 0.0
+    np.testing.assert_array_equal(old.predict(X), clf.predict(X))

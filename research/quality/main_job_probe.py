@@ -116,6 +116,10 @@ def _la(**kw):
     return lambda s: make_pipeline(StandardScaler(), LogitAdjustedClassifier(**s.network(**kw)))
 
 
+def _focal(**kw):
+    return lambda s: make_pipeline(StandardScaler(), FocalClassifier(**s.network(**kw)))
+
+
 def _la_ple(n_bins=16, keep_raw=False, **kw):
     return lambda s: make_pipeline(
         StandardScaler(),
@@ -162,6 +166,10 @@ CANDIDATES = {
     "pkg_mixed3": _la(feature_encoding="mixed", n_bins=3),
     "pkg_ple4": _la(feature_encoding="piecewise_linear", n_bins=4),
     "cwb_ple16_raw": _la_ple(16, True, adjustment="none", class_weight="balanced"),
+    # FocalClassifier's focusing parameter with today's network (gamma=0 is the
+    # class-weighted cross-entropy of the main job's class_weight_balanced)
+    "focal_g05": _focal(gamma=0.5),
+    "focal_g1": _focal(gamma=1.0),
 }
 
 

@@ -16,9 +16,11 @@ from ._vs import VSLoss, vs_loss
 from ._zlpr import (
     MultiLabelBCELoss,
     MultiLabelFocalLoss,
+    ShiftedScoresLoss,
     ZLPRLoss,
     multilabel_bce_loss,
     multilabel_focal_loss,
+    shift_scores,
     zlpr_loss,
     zlpr_loss_pairwise,
 )
@@ -34,6 +36,7 @@ __all__ = [
     "MultiLabelBCELoss",
     "MultiLabelFocalLoss",
     "ReportedLoss",
+    "ShiftedScoresLoss",
     "TruncatedLoss",
     "VSLoss",
     "ZLPRLoss",
@@ -50,6 +53,7 @@ __all__ = [
     "logit_adjusted_loss_pairwise",
     "multilabel_bce_loss",
     "multilabel_focal_loss",
+    "shift_scores",
     "truncated_loss",
     "vs_loss",
     "zlpr_loss",

@@ -23,6 +23,8 @@ __all__ = [
     "multilabel_bce_loss",
     "MultiLabelFocalLoss",
     "multilabel_focal_loss",
+    "ShiftedScoresLoss",
+    "shift_scores",
 ]
 
 
@@ -272,3 +274,59 @@ class MultiLabelFocalLoss(nn.Module):
 
     def forward(self, scores, target):
         return multilabel_focal_loss(scores, target, self.gamma, self.pos_weight, self.reduction)
+
+
+def shift_scores(scores, offset, bound=None):
+    r"""Scores shifted by a per-label ``offset`` inside their bound.
+
+    For bounded scores :math:`s = b \tanh(f / b)` of network outputs :math:`f` (see
+    :class:`~sk_imbalance.networks.BoundedScores`) this returns
+    :math:`b \tanh((f + \delta) / b)`, the bounded score of the shifted output, computed
+    from :math:`s` by the addition formula of tanh,
+    :math:`b\,(t + u) / (1 + t u)` with :math:`t = s / b`, :math:`u = \tanh(\delta / b)`
+    (exact, with no inverse tanh: its denominator stays above :math:`1 - |u| > 0`).
+    Without a bound it is :math:`s + \delta`. A loss applied to the shifted scores trains
+    the network's own scores to absorb :math:`-\delta`: the logit adjustment of each
+    label (Menon et al., 2021) for multi-label scores.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n_samples, n_labels)
+        Scores, inside ``(-bound, bound)`` when ``bound`` is given.
+    offset : Tensor of shape (n_labels,)
+        :math:`\delta`, one per label.
+    bound : float > 0 or None, default=None
+        :math:`b`.
+
+    Returns
+    -------
+    Tensor of shape (n_samples, n_labels)
+    """
+    offset = offset.to(dtype=scores.dtype, device=scores.device)
+    if bound is None:
+        return scores + offset
+    u = torch.tanh(offset / bound)
+    return (scores + bound * u) / (1 + scores * (u / bound))
+
+
+class ShiftedScoresLoss(nn.Module):
+    """A multi-label loss applied to :func:`shift_scores` of its input.
+
+    Parameters
+    ----------
+    loss : torch.nn.Module
+        E.g. :class:`ZLPRLoss`; called as ``loss(shifted_scores, target)``.
+    offset : Tensor of shape (n_labels,)
+        The per-label shift (a buffer).
+    bound : float > 0 or None, default=None
+        The bound of the scores the loss receives (None: unbounded).
+    """
+
+    def __init__(self, loss, offset, bound=None):
+        super().__init__()
+        self.loss = loss
+        self.register_buffer("offset", torch.as_tensor(offset).detach().clone())
+        self.bound = None if bound is None else float(bound)
+
+    def forward(self, scores, target):
+        return self.loss(shift_scores(scores, self.offset, self.bound), target)
