@@ -28,8 +28,14 @@ class FocalClassifier(BaseNeuralClassifier):
     picks the per-sample objective:
 
     - ``"focal"`` (default, Lin et al. 2017):
-      :math:`-\alpha_y (1 - p_y)^\gamma \log p_y`; ``gamma=0`` is cross-entropy.
+      :math:`-\alpha_y (1 - p_y)^{\gamma_y} \log p_y`; ``gamma=0`` is cross-entropy.
       For two classes this is the binary (sigmoid) focal loss of the logit difference.
+      ``focus`` says which classes are focused: with ``"frequent"`` (default)
+      :math:`\gamma_y = \gamma` for the classes whose training share is at least
+      :math:`1/K` and :math:`\gamma_y = 0` (the :math:`\alpha`-weighted
+      cross-entropy) for the rarer ones; with ``"all"``, Lin et al.'s loss,
+      :math:`\gamma_y = \gamma` for every class. On exactly balanced data the two
+      are the same loss.
     - ``"truncated"``: :math:`-\alpha_y\, \theta(m - p_y) \log p_y`, cross-entropy that
       ignores samples whose true-class probability exceeds the ``margin`` :math:`m`;
       with ``sharpness`` :math:`k` the step becomes :math:`\operatorname{sigmoid}(k x)`.
@@ -66,6 +72,18 @@ class FocalClassifier(BaseNeuralClassifier):
         ignored.
     gamma : float >= 0, default=2.0
         Focusing parameter of the focal loss (the paper's default).
+    focus : {"frequent", "all"}, default="frequent"
+        Which classes the focal loss focuses (``loss="focal"`` only). ``"frequent"``
+        down-weights the easy examples of the classes at least as frequent as the
+        uniform share :math:`1/K` only, and trains the rarer classes with the
+        (``alpha``-weighted) cross-entropy: a network fits the few rows of a rare class
+        early, and Lin et al.'s symmetric loss then down-weights exactly those rows,
+        which moves the decision back towards the frequent classes (asymmetric
+        focusing, as Ridnik et al.'s ASL does for the negatives of multi-label data).
+        On the 28 KEEL development sets it raised the G-mean from 0.855 to 0.878
+        (class-weighted cross-entropy: 0.865) and on long-tailed digits the balanced
+        accuracy from 0.746 to 0.765 (see the user guide). ``"all"`` focuses every
+        class (the paper's loss; what this estimator trained before ``focus`` existed).
     alpha : "balanced", float in (0, 1), dict, array-like or None, default="balanced"
         Class weights :math:`\alpha_y` of every loss; this estimator's only class
         weighting (it plays the part of scikit-learn's ``class_weight``, which it
@@ -102,6 +120,9 @@ class FocalClassifier(BaseNeuralClassifier):
         Class labels.
     alpha_ : ndarray of shape (n_classes,) or None
         The class weights :math:`\alpha` used in training.
+    gamma_ : ndarray of shape (n_classes,) or None
+        The focusing parameter :math:`\gamma_y` of each class used in training
+        (``loss="focal"``; ``None`` for the other losses).
     class_prior_ : ndarray of shape (n_classes,)
         (Sample-weighted, smoothed) class frequencies of the training data.
     %(calibration_attrs)s
@@ -124,6 +145,9 @@ class FocalClassifier(BaseNeuralClassifier):
        AAAI 2019.
     .. [3] C. Szegedy et al., "Rethinking the Inception Architecture for Computer
        Vision", CVPR 2016 (label smoothing).
+    .. [4] T. Ridnik, E. Ben-Baruch, N. Zamir, A. Noy, I. Friedman, M. Protter and
+       L. Zelnik-Manor, "Asymmetric Loss for Multi-Label Classification", ICCV 2021
+       (focusing the negatives only).
 
     Examples
     --------
@@ -145,6 +169,7 @@ class FocalClassifier(BaseNeuralClassifier):
         },
         "loss": [StrOptions({"focal", "truncated", "ghm", "cross_entropy"})],
         "gamma": [Interval(Real, 0, None, closed="left")],
+        "focus": [StrOptions({"frequent", "all"})],
         "alpha": [
             None,
             StrOptions({"balanced"}),
@@ -163,6 +188,7 @@ class FocalClassifier(BaseNeuralClassifier):
         self,
         loss="focal",
         gamma=2.0,
+        focus="frequent",
         alpha="balanced",
         margin=0.7,
         sharpness=None,
@@ -193,6 +219,7 @@ class FocalClassifier(BaseNeuralClassifier):
     ):
         self.loss = loss
         self.gamma = gamma
+        self.focus = focus
         self.alpha = alpha
         self.margin = margin
         self.sharpness = sharpness
@@ -229,11 +256,24 @@ class FocalClassifier(BaseNeuralClassifier):
             )
         prior = smooth_prior(self._class_masses(targets, sample_weight))
         alpha = self._resolve_alpha(prior, targets.attrs["classes_"])
+        gamma = self._resolve_gamma(prior)
         return Problem(
-            criterion=self._make_criterion(None if alpha is None else torch.as_tensor(alpha)),
+            criterion=self._make_criterion(
+                None if alpha is None else torch.as_tensor(alpha), gamma
+            ),
             n_outputs=len(prior),
-            attrs={"alpha_": alpha, "class_prior_": prior},
+            attrs={"alpha_": alpha, "gamma_": gamma, "class_prior_": prior},
         )
+
+    def _resolve_gamma(self, prior):
+        """The focusing parameter of each class (``None`` unless ``loss="focal"``)."""
+        if self.loss != "focal":
+            return None
+        gamma = np.full(len(prior), float(self.gamma))
+        if self.focus == "frequent":
+            # at least the uniform share (up to rounding: balanced data focuses all)
+            gamma[prior < (1.0 - 1e-9) / len(prior)] = 0.0
+        return gamma
 
     def _resolve_alpha(self, prior, classes):
         alpha, n_classes = self.alpha, len(prior)
@@ -266,9 +306,11 @@ class FocalClassifier(BaseNeuralClassifier):
             raise ValueError(f"alpha must be finite, non-negative and not all zero; got {arr}.")
         return arr
 
-    def _make_criterion(self, alpha):
+    def _make_criterion(self, alpha, gamma):
         if self.loss == "focal":
-            return FocalLoss(self.gamma, alpha, self.label_smoothing, reduction="none")
+            # one number when every class has the same (the loss's scalar fast paths)
+            g = gamma[0] if np.all(gamma == gamma[0]) else torch.as_tensor(gamma)
+            return FocalLoss(g, alpha, self.label_smoothing, reduction="none")
         if self.loss == "truncated":
             return TruncatedLoss(self.margin, self.sharpness, alpha, reduction="none")
         if self.loss == "ghm":
@@ -278,6 +320,11 @@ class FocalClassifier(BaseNeuralClassifier):
                 LabelSmoothingLoss(0.0, alpha, reduction="none"),
             )
         return LabelSmoothingLoss(self.label_smoothing, alpha, reduction="none")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # pickles from before ``focus``: every class was focused
+        self.__dict__.setdefault("focus", "all")
 
     def _decision_rule(self):
         return DecisionRule(np.zeros(len(self.classes_)))

@@ -81,6 +81,7 @@ OTHER = {
     "calibration": lambda v: "bcts" if v is None else None,
     "loss": lambda v: {"focal": "ghm", "zlpr": "bce"}.get(v, "focal"),
     "gamma": lambda v: 0.5,
+    "focus": lambda v: "all" if v != "all" else "frequent",
     "alpha": lambda v: None if v is not None else "balanced",
     "margin": lambda v: 0.6 if v != 0.6 else 0.1,
     "sharpness": lambda v: 5.0,

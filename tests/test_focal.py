@@ -68,9 +68,67 @@ def test_balanced_alpha_raises_minority_recall(binary):
     assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
+def test_focus_frequent_focuses_the_classes_at_least_as_frequent_as_uniform():
+    X, y = make_classification(
+        300, 6, n_informative=4, n_classes=3, weights=[0.6, 0.3, 0.1], random_state=0
+    )
+    prior = np.bincount(y) / len(y)
+    assert prior[0] > 1 / 3 > prior[1] > prior[2]
+    frequent = FocalClassifier(gamma=1.5, **QUICK).fit(X, y)
+    np.testing.assert_array_equal(frequent.gamma_, [1.5, 0.0, 0.0])
+    np.testing.assert_array_equal(FocalClassifier(focus="all", **QUICK).fit(X, y).gamma_, [2.0] * 3)
+    # the sample-weighted shares decide: class 1 weighted up past 1/3
+    sw = np.where(y == 1, 3.0, 1.0)
+    weighted = FocalClassifier(**QUICK).fit(X, y, sample_weight=sw)
+    assert weighted.class_prior_[1] > 1 / 3
+    np.testing.assert_array_equal(weighted.gamma_, [2.0, 2.0, 0.0])
+    assert FocalClassifier(loss="ghm", **QUICK).fit(X, y).gamma_ is None
+
+
+def test_focus_frequent_is_the_papers_loss_on_balanced_data_and_gamma0_is_ce():
+    X, y = make_classification(200, 6, n_informative=4, weights=[0.5], flip_y=0, random_state=0)
+    assert np.bincount(y).tolist() == [100, 100]
+    a = FocalClassifier(**QUICK).fit(X, y)
+    b = FocalClassifier(focus="all", **QUICK).fit(X, y)
+    np.testing.assert_array_equal(a.gamma_, [2.0, 2.0])
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    # imbalanced data: the two foci train different networks
+    Xi, yi = make_classification(200, 6, n_informative=4, weights=[0.85], random_state=0)
+    fa = FocalClassifier(**QUICK).fit(Xi, yi)
+    fb = FocalClassifier(focus="all", **QUICK).fit(Xi, yi)
+    assert np.abs(fa.predict_proba(Xi) - fb.predict_proba(Xi)).max() > 1e-3
+
+
+def test_focus_frequent_predicts_the_rare_class_more_often_than_symmetric_focal(binary):
+    """The rare rows the network fits keep their full loss under ``"frequent"``, so
+    the decision moves towards the rare class compared with Lin et al.'s loss."""
+    X, y = binary
+    rates = {
+        focus: np.mean(FocalClassifier(focus=focus, **QUICK).fit(X, y).predict_proba(X)[:, 1])
+        for focus in ("frequent", "all")
+    }
+    assert rates["frequent"] > rates["all"], rates
+
+
+def test_a_pickle_from_before_focus_loads_with_every_class_focused(binary):
+    import pickle
+
+    X, y = binary
+    est = FocalClassifier(focus="all", **QUICK).fit(X, y)
+    state = est.__getstate__()
+    del state["focus"], state["gamma_"]
+    old = FocalClassifier.__new__(FocalClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["focus"] == "all"
+    np.testing.assert_array_equal(old.predict_proba(X), est.predict_proba(X))
+    again = pickle.loads(pickle.dumps(old))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
+        (dict(focus="rare"), "focus"),
         (dict(alpha=0.3), "float alpha .* binary"),
         (dict(alpha=[1.0, 2.0]), "one weight per class"),
         (dict(alpha=[1.0, -2.0, 1.0]), "non-negative"),

@@ -56,6 +56,40 @@ def test_focal_hand_value_and_alpha():
     assert torch.all(focal_loss(logits, target, reduction="none") <= ce)
 
 
+def test_per_class_gamma_matches_the_formula_and_reduces_to_the_scalar_loss():
+    logits, target = _data()
+    gamma = torch.tensor([2.0, 0.0, 0.5], dtype=torch.float64)
+    p = torch.softmax(logits, 1)
+    p_t = p[torch.arange(len(target)), target]
+    expected = -((1 - p_t) ** gamma[target]) * torch.log(p_t)
+    got = focal_loss(logits, target, gamma=gamma, reduction="none")
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-300)
+    alpha = torch.tensor([0.2, 3.0, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(
+        FocalLoss(gamma, alpha, reduction="none")(logits, target), expected * alpha[target]
+    )
+    # the class-0 rows get the gamma-2 loss, the class-1 rows cross-entropy
+    rows0, rows1 = target == 0, target == 1
+    torch.testing.assert_close(got[rows0], focal_loss(logits, target, 2.0, reduction="none")[rows0])
+    torch.testing.assert_close(got[rows1], F.cross_entropy(logits, target, reduction="none")[rows1])
+    # equal entries: the scalar loss, with label smoothing too (term k focused by gamma_k)
+    same = torch.full((3,), 1.5, dtype=torch.float64)
+    for eps in (0.0, 0.2):
+        torch.testing.assert_close(
+            focal_loss(logits, target, gamma=same, label_smoothing=eps, reduction="none"),
+            focal_loss(logits, target, gamma=1.5, label_smoothing=eps, reduction="none"),
+        )
+    q = torch.full_like(p, 0.2 / 3)
+    q[torch.arange(len(target)), target] += 0.8
+    torch.testing.assert_close(
+        focal_loss(logits, target, gamma=gamma, label_smoothing=0.2, reduction="none"),
+        -(q * (1 - p) ** gamma * torch.log(p)).sum(1),
+    )
+    with pytest.raises(ValueError, match="one value per class"):
+        focal_loss(logits, target, gamma=torch.tensor([2.0, 0.0]))
+    assert "gamma" in dict(FocalLoss(gamma).named_buffers())
+
+
 def test_focal_label_smoothing_gamma0_matches_torch():
     logits, target = _data()
     got = focal_loss(logits, target, gamma=0.0, label_smoothing=0.2, reduction="none")
@@ -193,6 +227,16 @@ LOSSES = {
         reduction="none",
     ),
     "focal_gamma_half": lambda lo, t: focal_loss(lo, t, gamma=0.5, reduction="none"),
+    "focal_per_class": lambda lo, t: focal_loss(
+        lo, t, gamma=torch.tensor([2.0, 0.0, 0.5], dtype=lo.dtype), reduction="none"
+    ),
+    "focal_per_class_ls": lambda lo, t: focal_loss(
+        lo,
+        t,
+        gamma=torch.tensor([0.0, 2.0, 1.0], dtype=lo.dtype),
+        label_smoothing=0.1,
+        reduction="none",
+    ),
     "binary_focal": lambda lo, t: binary_focal_loss(
         lo[:, 0] - lo[:, 1], (t > 0).long(), gamma=2.0, alpha=0.25, reduction="none"
     ),

@@ -168,7 +168,7 @@ def test_early_stopping_restores_the_weights_of_the_best_epoch(name):
     if name == "LogitAdjustedClassifier":
         criterion = LogitAdjustedLoss(torch.log(torch.as_tensor(est.class_prior_)), est.tau_)
     elif name == "FocalClassifier":
-        criterion = FocalLoss(est.gamma, torch.as_tensor(est.alpha_))
+        criterion = FocalLoss(torch.as_tensor(est.gamma_), torch.as_tensor(est.alpha_))
     else:  # the training loss: ZLPR of the scores shifted by tau (inside the bound)
         offset = torch.as_tensor(est.score_offset_)
         criterion = ShiftedScoresLoss(ZLPRLoss(), offset, est.score_bound_)

@@ -22,6 +22,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import dataclasses
 import glob
 import sys
 import time
@@ -32,7 +33,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from sk_imbalance import FocalClassifier, LogitAdjustedClassifier
 from sk_imbalance.benchmark import Method, compare_methods, run_benchmark
@@ -120,6 +121,65 @@ def _focal(**kw):
     return lambda s: make_pipeline(StandardScaler(), FocalClassifier(**s.network(**kw)))
 
 
+class _ShiftedLogits(torch.nn.Module):
+    """``criterion(logits + offset, target)``: a loss on logit-adjusted logits."""
+
+    def __init__(self, criterion, offset):
+        super().__init__()
+        self.criterion = criterion
+        self.register_buffer("offset", torch.as_tensor(offset))
+
+    def forward(self, logits, target):
+        return self.criterion(logits + self.offset.to(logits), target)
+
+
+class FocalLogitAdjusted(FocalClassifier):
+    """Focal loss on the logit-adjusted logits ``f + log(prior)`` (Menon et al.'s
+    adjustment in place of the alpha reweighting; use with ``alpha=None``); the
+    decision is the argmax of ``f``, as for LogitAdjustedClassifier."""
+
+    def _problem(self, X, targets, sample_weight):
+        problem = super()._problem(X, targets, sample_weight)
+        offset = np.log(problem.attrs["class_prior_"])
+        return dataclasses.replace(problem, criterion=_ShiftedLogits(problem.criterion, offset))
+
+
+class _ClassFocal(torch.nn.Module):
+    """Focal loss whose focusing parameter depends on the true class: ``gamma[y]``."""
+
+    def __init__(self, gamma, alpha):
+        super().__init__()
+        self.register_buffer("gamma", torch.as_tensor(gamma))
+        self.register_buffer("alpha", torch.as_tensor(alpha))
+
+    def forward(self, logits, target):
+        log_p = torch.log_softmax(logits, dim=-1).gather(-1, target[..., None]).squeeze(-1)
+        one_minus_p = -torch.expm1(log_p)
+        mod = one_minus_p.clamp_min(torch.finfo(log_p.dtype).tiny).pow(self.gamma.to(log_p)[target])
+        return -self.alpha.to(log_p)[target] * mod * log_p
+
+
+class FocalFrequentOnly(FocalClassifier):
+    """Focal loss that focuses only the frequent classes (training share above 1/K):
+    the rare classes keep the (alpha-weighted) cross-entropy, so the rare rows the
+    network fits are not down-weighted (asymmetric focusing, as Ridnik et al.'s ASL
+    does for negatives)."""
+
+    def _problem(self, X, targets, sample_weight):
+        problem = super()._problem(X, targets, sample_weight)
+        prior = problem.attrs["class_prior_"]
+        gamma = np.where(prior > 1.0 / len(prior), self.gamma, 0.0)
+        alpha = problem.attrs["alpha_"]
+        alpha = np.ones(len(prior)) if alpha is None else alpha
+        return dataclasses.replace(problem, criterion=_ClassFocal(gamma, alpha))
+
+
+def _focal_la(**kw):
+    return lambda s: make_pipeline(
+        StandardScaler(), FocalLogitAdjusted(alpha=None, **s.network(**kw))
+    )
+
+
 def _la_ple(n_bins=16, keep_raw=False, **kw):
     return lambda s: make_pipeline(
         StandardScaler(),
@@ -170,6 +230,22 @@ CANDIDATES = {
     # class-weighted cross-entropy of the main job's class_weight_balanced)
     "focal_g05": _focal(gamma=0.5),
     "focal_g1": _focal(gamma=1.0),
+    # focal loss on logit-adjusted logits (alpha=None): the margin, not a weight,
+    # balances the classes
+    "focal_la": _focal_la(),
+    "focal_la_g1": _focal_la(gamma=1.0),
+    "focal_freq": lambda s: make_pipeline(
+        StandardScaler(), FocalFrequentOnly(**s.network())
+    ),
+    # the package's FocalClassifier(focus="frequent") (its default since this probe)
+    "focal_pkg_frequent": _focal(focus="frequent"),
+    # today's default with dropout; and behind a rank-Gaussian transform of each
+    # feature (QuantileTransformer, normal output) in place of the StandardScaler
+    "la_drop01": _la(dropout=0.1),
+    "la_quantile": lambda s: make_pipeline(
+        QuantileTransformer(output_distribution="normal", random_state=0),
+        LogitAdjustedClassifier(**s.network()),
+    ),
 }
 
 

@@ -249,7 +249,8 @@ register_method(
     "focal",
     lambda s: _scaled(FocalClassifier(**s.network())),
     "ours",
-    'FocalClassifier() with its defaults (focal loss, gamma=2, alpha="balanced")',
+    "FocalClassifier() with its defaults (focal loss on the frequent classes, gamma=2, "
+    'alpha="balanced")',
 )
 register_method(
     "logit_adjusted_loss",

@@ -36,8 +36,11 @@ def focal_loss(logits, target, gamma=2.0, alpha=None, label_smoothing=0.0, reduc
         Raw scores.
     target : LongTensor of shape (n_samples,)
         Class indices.
-    gamma : float >= 0, default=2.0
-        Focusing parameter; 2 is the paper's default.
+    gamma : float >= 0 or Tensor of shape (n_classes,), default=2.0
+        Focusing parameter; 2 is the paper's default. A tensor gives one per class,
+        :math:`\gamma_k` in the term of class :math:`k` (without smoothing: the
+        sample's true class, :math:`-(1 - p_y)^{\gamma_y} \log p_y`), e.g. 0 for the
+        classes whose examples should not be down-weighted when easy.
     alpha : Tensor of shape (n_classes,) or None, default=None
         Per-class weight :math:`\alpha_y` of each sample (by its true class).
     label_smoothing : float in [0, 1), default=0.0
@@ -49,6 +52,8 @@ def focal_loss(logits, target, gamma=2.0, alpha=None, label_smoothing=0.0, reduc
     Tensor
         The loss, reduced as asked (shape ``(n_samples,)`` for ``"none"``).
     """
+    if torch.is_tensor(gamma) and gamma.ndim > 0:
+        return _per_class_focal_loss(logits, target, gamma, alpha, label_smoothing, reduction)
     gamma = float(gamma)
     if gamma == 0.0 and alpha is None and label_smoothing == 0.0:
         return F.cross_entropy(logits, target, reduction=reduction)
@@ -65,6 +70,26 @@ def focal_loss(logits, target, gamma=2.0, alpha=None, label_smoothing=0.0, reduc
         q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
         factor = _modulating(log_p, gamma) if gamma != 0.0 else 1.0
         loss = -(q * factor * log_p).sum(dim=1)
+    return reduce_loss(class_weighted(loss, alpha, target), reduction)
+
+
+def _per_class_focal_loss(logits, target, gamma, alpha, label_smoothing, reduction):
+    """:func:`focal_loss` with one focusing parameter per class (``gamma[k]``)."""
+    if gamma.shape != (logits.shape[1],):
+        raise ValueError(
+            f"gamma must be a number or hold one value per class ({logits.shape[1]}); "
+            f"got shape {tuple(gamma.shape)}."
+        )
+    gamma = gamma.to(logits)
+    if label_smoothing == 0.0:
+        log_p_t = F.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
+        loss = -_modulating(log_p_t, gamma[target]) * log_p_t
+    else:
+        log_p = F.log_softmax(logits, dim=1)
+        n_classes = logits.shape[1]
+        q = torch.full_like(log_p, label_smoothing / n_classes)
+        q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
+        loss = -(q * _modulating(log_p, gamma) * log_p).sum(dim=1)
     return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
@@ -111,7 +136,8 @@ class FocalLoss(nn.Module):
 
     Parameters
     ----------
-    gamma : float >= 0, default=2.0
+    gamma : float >= 0 or Tensor of shape (n_classes,), default=2.0
+        One focusing parameter, or one per class (kept as a buffer).
     alpha : Tensor of shape (n_classes,) or None, default=None
     label_smoothing : float in [0, 1), default=0.0
     reduction : {"mean", "sum", "none"}, default="mean"
@@ -119,7 +145,10 @@ class FocalLoss(nn.Module):
 
     def __init__(self, gamma=2.0, alpha=None, label_smoothing=0.0, reduction="mean"):
         super().__init__()
-        self.gamma = float(gamma)
+        if torch.is_tensor(gamma) and gamma.ndim > 0:
+            self.register_buffer("gamma", gamma.detach().clone())
+        else:
+            self.gamma = float(gamma)
         self.label_smoothing = float(label_smoothing)
         self.reduction = reduction
         alpha = None if alpha is None else torch.as_tensor(alpha).detach().clone()
