@@ -38,6 +38,7 @@ CONFIGS = {
     "LogitAdjusted(adjustment='none')": LogitAdjustedClassifier(adjustment="none"),
     "focal gamma=2, alpha=None": FocalClassifier(alpha=None),
     "focal DEFAULT (gamma=2, alpha='balanced')": FocalClassifier(),
+    "focal focus='all' (Lin et al.), balanced": FocalClassifier(focus="all"),
     "cross_entropy alpha='balanced'": FocalClassifier(loss="cross_entropy"),
     "truncated margin=0.7 (alpha=None)": FocalClassifier(loss="truncated", alpha=None),
     "truncated margin=0.7, alpha='balanced'": FocalClassifier(loss="truncated"),

@@ -174,6 +174,39 @@ class FocalFrequentOnly(FocalClassifier):
         return dataclasses.replace(problem, criterion=_ClassFocal(gamma, alpha))
 
 
+class _MixedMemberLoss(torch.nn.Module):
+    """The logit-adjusted loss for the members in ``la_members``, the frequent-only focal
+    loss (alpha balanced) for the others; sees MemberMean's flattened rows, ``b * k + m``."""
+
+    def __init__(self, la, focal, la_members, k):
+        super().__init__()
+        self.la, self.focal, self.k = la, focal, k
+        self.register_buffer("la_members", torch.as_tensor(la_members, dtype=torch.bool))
+
+    def forward(self, outputs, target):
+        member = torch.arange(len(target), device=target.device) % self.k
+        use_la = self.la_members.to(target.device)[member]
+        return torch.where(use_la, self.la(outputs, target), self.focal(outputs, target))
+
+
+class LogitAdjustedMixedFocal(LogitAdjustedClassifier):
+    """Half the members (each weight decay and input kind once) trained with the
+    adjusted loss, the other half with FocalClassifier(focus="frequent")'s loss; both
+    estimate the balanced posterior, so the members' mean is decided as usual."""
+
+    def _problem(self, X, targets, sample_weight, tau=None):
+        problem = super()._problem(X, targets, sample_weight, tau)
+        prior = problem.attrs["class_prior_"]
+        gamma = np.where(prior >= (1 - 1e-9) / len(prior), 2.0, 0.0)
+        alpha = 1.0 / (len(prior) * prior)
+        focal = _ClassFocal(gamma, alpha)
+        la = np.zeros(self.n_members, dtype=bool)
+        la[[m for m in (0, 2, 5, 7) if m < self.n_members]] = True
+        return dataclasses.replace(
+            problem, criterion=_MixedMemberLoss(problem.criterion, focal, la, self.n_members)
+        )
+
+
 def _focal_la(**kw):
     return lambda s: make_pipeline(
         StandardScaler(), FocalLogitAdjusted(alpha=None, **s.network(**kw))
@@ -239,6 +272,16 @@ CANDIDATES = {
     ),
     # the package's FocalClassifier(focus="frequent") (its default since this probe)
     "focal_pkg_frequent": _focal(focus="frequent"),
+    "la_mix_focal": lambda s: make_pipeline(
+        StandardScaler(), LogitAdjustedMixedFocal(**s.network())
+    ),
+    "focal_freq_g1": _focal(focus="frequent", gamma=1.0),
+    "focal_freq_g3": _focal(focus="frequent", gamma=3.0),
+    # the members' decays shifted up by one step (a 10 in place of the 0.1)
+    "la_wd_hi": _la(weight_decay=(0.3, 1.0, 3.0, 10.0)),
+    "la_wd_hi2": _la(weight_decay=(1.0, 3.0, 10.0, 30.0)),
+    "la_wd_wide": _la(weight_decay=(0.1, 1.0, 3.0, 10.0)),
+    "la_wd_hi3": _la(weight_decay=(3.0, 10.0, 30.0, 100.0)),
     # today's default with dropout; and behind a rank-Gaussian transform of each
     # feature (QuantileTransformer, normal output) in place of the StandardScaler
     "la_drop01": _la(dropout=0.1),
