@@ -207,6 +207,34 @@ class LogitAdjustedMixedFocal(LogitAdjustedClassifier):
         )
 
 
+class LogitAdjustedEqualSay(LogitAdjustedClassifier):
+    """Prediction gives every member the same say: each member's centred
+    log-probabilities are divided by their root-mean-square on the training rows
+    (fitted once, so a row's prediction does not depend on the others) before the
+    mean; a heavily decayed member's nearly flat outputs then count as much as a
+    sharp member's. The decision of each member is unchanged (its sign / argmax)."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.__dict__.pop("member_scale_", None)
+        super().fit(X, y, sample_weight)
+        with torch.no_grad():
+            out = self.module_(torch.as_tensor(np.asarray(X), dtype=getattr(torch, self.dtype_)))
+        if out.ndim == 3:
+            lp = torch.log_softmax(out, dim=-1)
+            c = lp - lp.mean(dim=-1, keepdim=True)
+            self.member_scale_ = c.pow(2).mean(dim=(0, 2)).sqrt().clamp_min(1e-6).numpy()
+        return self
+
+    def _average_members(self, outputs):
+        lp = torch.log_softmax(outputs, dim=-1)
+        scale = getattr(self, "member_scale_", None)
+        if scale is None:
+            return lp.mean(dim=1)
+        w = torch.as_tensor(scale.mean() / scale).to(lp)[None, :, None]
+        c = lp - lp.mean(dim=-1, keepdim=True)
+        return torch.log_softmax((c * w).mean(dim=1), dim=-1)
+
+
 def _focal_la(**kw):
     return lambda s: make_pipeline(
         StandardScaler(), FocalLogitAdjusted(alpha=None, **s.network(**kw))
@@ -282,6 +310,12 @@ CANDIDATES = {
     "la_wd_hi2": _la(weight_decay=(1.0, 3.0, 10.0, 30.0)),
     "la_wd_wide": _la(weight_decay=(0.1, 1.0, 3.0, 10.0)),
     "la_wd_hi3": _la(weight_decay=(3.0, 10.0, 30.0, 100.0)),
+    "la_equal_say": lambda s: make_pipeline(
+        StandardScaler(), LogitAdjustedEqualSay(**s.network())
+    ),
+    "la_equal_say_wd_hi2": lambda s: make_pipeline(
+        StandardScaler(), LogitAdjustedEqualSay(**s.network(weight_decay=(1.0, 3.0, 10.0, 30.0)))
+    ),
     # today's default with dropout; and behind a rank-Gaussian transform of each
     # feature (QuantileTransformer, normal output) in place of the StandardScaler
     "la_drop01": _la(dropout=0.1),
