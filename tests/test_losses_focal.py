@@ -87,6 +87,8 @@ def test_per_class_gamma_matches_the_formula_and_reduces_to_the_scalar_loss():
     )
     with pytest.raises(ValueError, match="one value per class"):
         focal_loss(logits, target, gamma=torch.tensor([2.0, 0.0]))
+    with pytest.raises(ValueError, match="non-negative"):
+        FocalLoss(torch.tensor([2.0, -1.0, 0.0]))
     assert "gamma" in dict(FocalLoss(gamma).named_buffers())
 
 

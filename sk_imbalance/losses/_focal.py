@@ -65,11 +65,8 @@ def focal_loss(logits, target, gamma=2.0, alpha=None, label_smoothing=0.0, reduc
             loss = -_modulating(log_p_t, gamma) * log_p_t
     else:
         log_p = F.log_softmax(logits, dim=1)
-        n_classes = logits.shape[1]
-        q = torch.full_like(log_p, label_smoothing / n_classes)
-        q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
         factor = _modulating(log_p, gamma) if gamma != 0.0 else 1.0
-        loss = -(q * factor * log_p).sum(dim=1)
+        loss = -(_smoothed_target(log_p, target, label_smoothing) * factor * log_p).sum(dim=1)
     return reduce_loss(class_weighted(loss, alpha, target), reduction)
 
 
@@ -80,17 +77,22 @@ def _per_class_focal_loss(logits, target, gamma, alpha, label_smoothing, reducti
             f"gamma must be a number or hold one value per class ({logits.shape[1]}); "
             f"got shape {tuple(gamma.shape)}."
         )
-    gamma = gamma.to(logits)
+    gamma = gamma.to(logits)  # its values are checked once, by FocalLoss (no sync here)
     if label_smoothing == 0.0:
         log_p_t = F.log_softmax(logits, dim=1).gather(1, target[:, None])[:, 0]
         loss = -_modulating(log_p_t, gamma[target]) * log_p_t
     else:
         log_p = F.log_softmax(logits, dim=1)
-        n_classes = logits.shape[1]
-        q = torch.full_like(log_p, label_smoothing / n_classes)
-        q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
+        q = _smoothed_target(log_p, target, label_smoothing)
         loss = -(q * _modulating(log_p, gamma) * log_p).sum(dim=1)
     return reduce_loss(class_weighted(loss, alpha, target), reduction)
+
+
+def _smoothed_target(log_p, target, label_smoothing):
+    """``(1 - eps) onehot(y) + eps / K`` in the shape and dtype of ``log_p``."""
+    q = torch.full_like(log_p, label_smoothing / log_p.shape[1])
+    q.scatter_add_(1, target[:, None], torch.full_like(log_p[:, :1], 1.0 - label_smoothing))
+    return q
 
 
 def binary_focal_loss(logits, target, gamma=2.0, alpha=None, reduction="mean"):
@@ -137,7 +139,8 @@ class FocalLoss(nn.Module):
     Parameters
     ----------
     gamma : float >= 0 or Tensor of shape (n_classes,), default=2.0
-        One focusing parameter, or one per class (kept as a buffer).
+        One focusing parameter, or one per class (kept as a buffer; a ValueError
+        unless finite and non-negative).
     alpha : Tensor of shape (n_classes,) or None, default=None
     label_smoothing : float in [0, 1), default=0.0
     reduction : {"mean", "sum", "none"}, default="mean"
@@ -146,6 +149,8 @@ class FocalLoss(nn.Module):
     def __init__(self, gamma=2.0, alpha=None, label_smoothing=0.0, reduction="mean"):
         super().__init__()
         if torch.is_tensor(gamma) and gamma.ndim > 0:
+            if not bool(torch.all(torch.isfinite(gamma) & (gamma >= 0))):
+                raise ValueError(f"gamma must be finite and non-negative; got {gamma.tolist()}.")
             self.register_buffer("gamma", gamma.detach().clone())
         else:
             self.gamma = float(gamma)
