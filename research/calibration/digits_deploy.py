@@ -21,6 +21,7 @@ printed: L1 error of the estimated prior and the log loss after the shift.
 import argparse
 import dataclasses
 import importlib.util
+import sys
 import warnings
 from pathlib import Path
 
@@ -38,15 +39,14 @@ from sk_imbalance.calibration import fit_calibration
 from sk_imbalance.datasets import load_long_tailed
 from sk_imbalance.prior_shift import adjust_to_prior, estimate_deployment_prior, smooth_prior
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from keel_deploy import training_scores  # noqa: E402  (this folder's sibling script)
+
 _spec = importlib.util.spec_from_file_location(
     "cps", Path(__file__).resolve().parents[2] / "benchmarks" / "calibration_prior_shift.py"
 )
 cps = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cps)
-
-
-def training_scores(est, X, calibration=None):
-    return est._forward(X, post=est._training_prior_rule().calibrated(calibration))
 
 
 def main():
