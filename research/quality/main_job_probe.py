@@ -41,6 +41,9 @@ from sk_imbalance.benchmark import Method, compare_methods, run_benchmark
 from sk_imbalance.datasets import load_csv
 from sk_imbalance.networks import MLP
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import adaptive_decay  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DEV = HERE.parents[2] / "shared" / "data" / "keel_dev"
@@ -290,6 +293,22 @@ CANDIDATES = {
     # today's default with dropout; and behind a rank-Gaussian transform of each
     # feature (QuantileTransformer, normal output) in place of the StandardScaler
     "la_drop01": _la(dropout=0.1),
+    # the members' decay group (low 0.1-3 / high 3-100) chosen per data set on
+    # out-of-fold members (adaptive_decay.py)
+    **{
+        name: (
+            lambda cls: lambda s: make_pipeline(
+                StandardScaler(), cls(**s.network(weight_decay=adaptive_decay.DECAYS))
+            )
+        )(getattr(adaptive_decay, cls_name))
+        for name, cls_name in [
+            ("ad_all", "FoldDecayAll"),
+            ("ad_low", "FoldDecayLow"),
+            ("ad_chosen_ll", "FoldDecayChosenLL"),
+            ("ad_chosen_ba", "FoldDecayChosenBA"),
+            ("ad_chosen_ba2", "FoldDecayChosenBA2"),
+        ]
+    },
     "la_quantile": lambda s: make_pipeline(
         QuantileTransformer(output_distribution="normal", random_state=0),
         LogitAdjustedClassifier(**s.network()),
