@@ -92,7 +92,7 @@ class _FoldDecay(LogitAdjustedClassifier):
         )
 
     def fit(self, X, y, sample_weight=None):
-        self._group = None
+        self.decay_group_ = None  # every member, until the choice below
         super().fit(X, y, sample_weight)
         Xv = self._validate_X_predict(X)
         logp = self._forward(
@@ -111,15 +111,14 @@ class _FoldDecay(LogitAdjustedClassifier):
             )
         self.oof_scores_ = scores
         if self.use == "chosen":
-            self._group = 1 if scores[1] > scores[0] + self.margin else 0
+            self.decay_group_ = 1 if scores[1] > scores[0] + self.margin else 0
         elif self.use in ("low", "high"):
-            self._group = 0 if self.use == "low" else 1
-        self.decay_group_ = self._group
+            self.decay_group_ = 0 if self.use == "low" else 1
         return self
 
     def _average_members(self, outputs):
         logp = torch.log_softmax(outputs, dim=-1)
-        group = getattr(self, "_group", None)
+        group = getattr(self, "decay_group_", None)
         if group is None:
             return logp.mean(dim=1)
         keep = torch.as_tensor(np.flatnonzero(GROUP == group), device=outputs.device)
